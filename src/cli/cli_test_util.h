@@ -1,0 +1,49 @@
+// Runs the built kmlb binary in tests: exit code and combined output.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace kmlb::testing {
+
+struct RunResult {
+	int exit_code;
+	std::string output;
+};
+
+inline RunResult run_kmlb(const std::string &args)
+{
+	const std::string cmd = std::string(KMLB_BINARY) + " " + args + " 2>&1";
+	FILE *p = ::popen(cmd.c_str(), "r");
+	RunResult r{-1, {}};
+	if (!p)
+		return r;
+	char buf[4096];
+	size_t n;
+	while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+		r.output.append(buf, n);
+	const int status = ::pclose(p);
+	r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return r;
+}
+
+// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+public:
+	TempDir()
+	{
+		std::string tmpl = (std::filesystem::temp_directory_path() / "kmlb-test-XXXXXX").string();
+		path_ = ::mkdtemp(tmpl.data());
+	}
+	~TempDir() { std::filesystem::remove_all(path_); }
+	std::string operator/(const std::string &name) const { return (path_ / name).string(); }
+	const std::filesystem::path &path() const { return path_; }
+
+private:
+	std::filesystem::path path_;
+};
+
+}  // namespace kmlb::testing

@@ -1,0 +1,103 @@
+// kmlb teacher: the kernel's own decision over recorded states, with reasons.
+#include <fmt/format.h>
+#include <memory>
+
+#include "agreement.h"
+#include "atomic_file.h"
+#include "command.h"
+#include "exit_codes.h"
+
+namespace kmlb::cli {
+
+namespace {
+
+struct TeacherOptions {
+	std::string kernel, in, out;
+	bool json = false, list_reasons = false, list_versions = false;
+	double require = -1;
+};
+
+int list_reasons()
+{
+	fmt::print("{:<22} {:<5} {}\n", "reason", "hard", "branch that decided");
+	for (int r = 0; r < kReasonCount; ++r) {
+		const ReasonInfo &info = reason_info(static_cast<Reason>(r));
+		fmt::print("{:<22} {:<5} {}\n", info.name, info.hard_check ? "yes" : "", info.description);
+	}
+	return 0;
+}
+
+int list_versions()
+{
+	for (const auto &v : kernel_version_names())
+		fmt::print("{:<6} teacher {:<5} {}\n", v.name, canonical_name(v.version), v.note);
+	return 0;
+}
+
+int run_teacher(const TeacherOptions &o)
+{
+	if (o.list_reasons)
+		return list_reasons();
+	if (o.list_versions)
+		return list_versions();
+	if (o.kernel.empty() || o.in.empty())
+		throw Error(ExitCode::kUsage, "teacher needs --kernel VER and --in raw.csv (or --list-reasons)");
+	const KernelVersion version = parse_kernel_version(o.kernel);
+	const RawTrace trace = read_raw_csv(o.in);
+	std::vector<Decision> decisions;
+	const Agreement a = compare_with_teacher(trace, version, &decisions);
+
+	if (!o.out.empty()) {
+		std::string csv = "line,teacher,reason,recorded,agree\n";
+		for (size_t i = 0; i < decisions.size(); ++i) {
+			const int64_t rec = trace.rows[i].can_migrate;
+			fmt::format_to(std::back_inserter(csv), "{},{},{},{},{}\n", trace.first_data_line + i,
+				       int(decisions[i].migrate), reason_name(decisions[i].reason), rec,
+				       rec < 0 ? -1 : int((rec == 1) == decisions[i].migrate));
+		}
+		write_file_atomic(o.out, csv);
+	}
+
+	if (o.json) {
+		nlohmann::json j = a.to_json();
+		j["kernel"] = canonical_name(version);
+		j["file"] = o.in;
+		fmt::print("{}\n", j.dump(2));
+	} else {
+		fmt::print("{}: {} rows, teacher {} says migrate on {} ({:.2f} %)\n", o.in, a.rows, o.kernel,
+			   a.migrate, a.rows ? 100.0 * a.migrate / a.rows : 0.0);
+		if (a.recorded)
+			fmt::print("agreement with recorded can_migrate: {} of {} ({:.4f} %), {} disagree; "
+				   "past the hard checks {} of {}\n",
+				   a.agree, a.recorded, 100.0 * a.agreement(), a.disagree, a.kept_agree, a.kept);
+		fmt::print("{:<22} {:>9} {:>9}\n", "reason", "rows", "disagree");
+		for (int r = 0; r < kReasonCount; ++r)
+			if (a.by_reason[r])
+				fmt::print("{:<22} {:>9} {:>9}\n", reason_name(static_cast<Reason>(r)), a.by_reason[r],
+					   a.disagree_by_reason[r]);
+	}
+	if (o.require >= 0 && a.agreement() < o.require) {
+		fmt::print(stderr, "kmlb: agreement {:.6f} is below --require-agreement {}\n", a.agreement(), o.require);
+		return static_cast<int>(ExitCode::kFailure);
+	}
+	return 0;
+}
+
+}  // namespace
+
+void add_teacher(CLI::App &app, Job &job)
+{
+	auto o = std::make_shared<TeacherOptions>();
+	CLI::App *sub = app.add_subcommand("teacher", "Label raw states with a kernel version's can_migrate_task() and its reason");
+	sub->add_option("--kernel", o->kernel, "kernel version: 4.15, 5.15 (= 6.1), 6.6 (= 6.12), 6.18 (= 7.1)");
+	sub->add_option("--in", o->in, "raw CSV in kmlb's full schema");
+	sub->add_option("--out", o->out, "per-row CSV: line, teacher, reason, recorded, agree");
+	sub->add_flag("--json", o->json, "summary as JSON (rows, agree, disagree, by_reason, ...)");
+	sub->add_option("--require-agreement", o->require, "exit 1 if agreement with the recording is below this fraction");
+	sub->add_flag("--list-reasons", o->list_reasons, "print the reason codes and exit");
+	sub->add_flag("--list-versions", o->list_versions, "print the accepted kernel versions and exit");
+	sub->footer("Examples:\n  kmlb teacher --kernel 6.1 --in raw.csv --json\n  kmlb teacher --list-reasons");
+	sub->final_callback([o, &job] { job = [o] { return run_teacher(*o); }; });
+}
+
+}  // namespace kmlb::cli

@@ -1,0 +1,45 @@
+// kmlb: learn the Linux scheduler's can_migrate_task() decision and put the
+// model back into the kernel. Results go to stdout, progress to stderr.
+#include <clocale>
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "command.h"
+#include "exit_codes.h"
+
+int main(int argc, char **argv)
+{
+	std::setlocale(LC_ALL, "C");
+	CLI::App app{"kmlb: learn the kernel's load-balancing decision (can_migrate_task) "
+		     "and run the model in the kernel"};
+	app.require_subcommand(1);
+	app.set_version_flag("--version", KMLB_VERSION);
+	app.footer(R"(Examples:
+  kmlb generate --preset seed --seed 1 --out seed.csv
+  kmlb generate --preset overloaded --format raw --kernel 6.1 --out raw.csv
+  kmlb prep --in raw.csv --out features.csv --features modern
+  kmlb teacher --kernel 6.1 --in raw.csv --json
+Exit codes: 0 ok, 1 failure, 2 usage, 65 bad data, 66 missing input,
+74 write error, 77 missing privileges, 130 interrupted.)");
+
+	kmlb::cli::Job job;
+	kmlb::cli::add_generate(app, job);
+	kmlb::cli::add_prep(app, job);
+	kmlb::cli::add_teacher(app, job);
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::ParseError &e) {
+		const int rc = app.exit(e);
+		return rc == 0 ? 0 : static_cast<int>(kmlb::ExitCode::kUsage);
+	}
+	try {
+		return job ? job() : 0;
+	} catch (const kmlb::Error &e) {
+		std::fprintf(stderr, "kmlb: %s\n", e.what());
+		return static_cast<int>(e.code());
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "kmlb: %s\n", e.what());
+		return static_cast<int>(kmlb::ExitCode::kFailure);
+	}
+}

@@ -1,0 +1,154 @@
+#include "prep.h"
+
+#include <gtest/gtest.h>
+#include <map>
+
+#include "dataset.h"
+#include "exit_codes.h"
+#include "generator.h"
+#include "teacher.h"
+
+namespace kmlb {
+namespace {
+
+TEST(Prep, AppendixA2Transforms)
+{
+	KernelState s;
+	s.cpu_newly_idle = 1;
+	s.src_nid = 0;
+	s.dst_nid = 1;
+	s.preferred_nid = 1;
+	s.src_len = 5;
+	s.src_preferred_len = 2;
+	s.delta = 499999;
+	s.src_load = 2500;
+	s.dst_load = 1000;
+	s.dst_len = 4;
+	s.src_faults = 30;
+	s.dst_faults = 10;
+	s.total_faults = 80;
+	s.nr_fails = 3;
+	s.cache_nice_tries = 2;
+	s.next_buddy = 1;
+	derive_a1_columns(s);
+	float f[21];
+	extract_features(s, FeatureSet::kModern, f);
+	const float expected[15] = {1, 1, 0, 0, 1, 0, 0, 1, 3, 2.5f, 1.0f, 4, -0.25f, 1, 1};
+	for (int i = 0; i < 15; ++i)
+		EXPECT_FLOAT_EQ(f[i], expected[i]) << feature_names(FeatureSet::kModern)[i];
+	EXPECT_EQ(f[15], 0.0f);  // smt_domain
+	EXPECT_EQ(f[16], 0.0f);  // active_lb
+	EXPECT_EQ(f[17], 0.0f);  // numa_active: no fault statistics, not SD_NUMA
+	// 1000*10/80 - 1000*30/80 = 125 - 375
+	EXPECT_FLOAT_EQ(f[18], -0.25f);
+
+	s.delta = 500000;  // exactly the cost: not hot
+	s.total_faults = 0;
+	s.src_faults = s.dst_faults = 0;
+	derive_a1_columns(s);
+	extract_features(s, FeatureSet::kSeed, f);
+	EXPECT_EQ(f[1], 0.0f);
+	EXPECT_EQ(f[12], 0.0f);  // divisor 1 when there are no faults
+}
+
+TEST(Prep, FiltersRunningAndHardCheckFailures)
+{
+	KernelState ok;
+	ok.cpu_idle = 1;
+	ok.src_len = 2;
+	ok.can_migrate = 1;
+	derive_a1_columns(ok);
+	KernelState running = ok, pinned = ok, delayed = ok;
+	running.p_running = 1;
+	pinned.dst_allowed = 0;
+	delayed.sched_delayed = 1;
+	delayed.migration_type = kMigrateTask;
+	for (auto *s : {&running, &pinned, &delayed})
+		derive_a1_columns(*s);
+	RawTrace t;
+	t.rows = {ok, running, pinned, delayed, ok};
+	const Dataset d = prep(t, FeatureSet::kSeed);
+	EXPECT_EQ(d.rows, 2u);
+}
+
+TEST(Prep, UnknownLabelOnAKeptRowIsBadData)
+{
+	KernelState s;
+	s.cpu_idle = 1;
+	s.src_len = 2;
+	s.can_migrate = -1;
+	derive_a1_columns(s);
+	RawTrace t;
+	t.file = "x.csv";
+	t.rows = {s};
+	try {
+		prep(t, FeatureSet::kSeed);
+		FAIL();
+	} catch (const Error &e) {
+		EXPECT_EQ(e.code(), ExitCode::kBadData);
+		EXPECT_NE(std::string(e.what()).find("x.csv:2: field 'can_migrate'"), std::string::npos) << e.what();
+	}
+}
+
+TEST(Prep, ModernFeaturesNeedTheFullSchema)
+{
+	RawTrace t;
+	t.full_schema = false;
+	EXPECT_THROW(prep(t, FeatureSet::kModern), Error);
+}
+
+// With the modern features, every load preset's label is a function of the
+// features: no two rows with the same features carry different labels.
+TEST(Prep, ModernFeaturesDetermineTheLabel)
+{
+	for (Preset p : {Preset::kIdle, Preset::kBalanced, Preset::kOverloaded})
+		for (KernelVersion v : {KernelVersion::k5_15, KernelVersion::k6_6, KernelVersion::k6_18}) {
+			GeneratorConfig cfg = preset_config(p);
+			cfg.rows = 20000;
+			cfg.kernel = v;
+			RawTrace t;
+			t.rows = generate_states(cfg).states;
+			const Dataset d = prep(t, FeatureSet::kModern);
+			std::map<std::vector<float>, uint8_t> seen;
+			size_t conflicts = 0;
+			for (size_t i = 0; i < d.rows; ++i) {
+				std::vector<float> key(d.row(i), d.row(i) + d.cols);
+				auto [it, fresh] = seen.emplace(key, d.y[i]);
+				conflicts += !fresh && it->second != d.y[i];
+			}
+			EXPECT_EQ(conflicts, 0u) << preset_name(p) << " " << canonical_name(v);
+		}
+}
+
+TEST(Dataset, CsvRoundTripIsExactAndValidated)
+{
+	GeneratorConfig cfg = preset_config(Preset::kSeed);
+	cfg.rows = 3000;
+	RawTrace t;
+	t.rows = generate_states(cfg).states;
+	const Dataset d = prep(t, FeatureSet::kSeed);
+	const std::string csv = d.to_csv();
+	const Dataset back = parse_features_csv(csv, "f.csv");
+	EXPECT_EQ(back.x, d.x);
+	EXPECT_EQ(back.y, d.y);
+	EXPECT_EQ(back.to_csv(), csv);
+
+	const std::string header = csv.substr(0, csv.find('\n') + 1);
+	auto code = [](const std::string &text) {
+		try {
+			parse_features_csv(text, "f.csv");
+		} catch (const Error &e) {
+			return e.code();
+		}
+		return ExitCode::kOk;
+	};
+	EXPECT_EQ(code(header + "1,1,0,1,0,0,0,0,3,9.8,1.4,1,0.1,1,1,1\n"), ExitCode::kOk);
+	EXPECT_EQ(code(header + "2,1,0,1,0,0,0,0,3,9.8,1.4,1,0.1,1,1,1\n"), ExitCode::kBadData);  // flag
+	EXPECT_EQ(code(header + "1,1,0,1,0,0,0,0,3,nan,1.4,1,0.1,1,1,1\n"), ExitCode::kBadData);
+	EXPECT_EQ(code(header + "1,1,0,1,0,0,0,0,3,9.8,1.4,1,0.1,1,1,2\n"), ExitCode::kBadData);  // label
+	EXPECT_EQ(code(header + "1,1,0,1,0,0,0,0,3,9.8,1.4,1,0.1,1,1\n"), ExitCode::kBadData);    // short
+	EXPECT_EQ(code("a,b\n1,2\n"), ExitCode::kBadData);
+}
+
+}  // namespace
+}  // namespace kmlb

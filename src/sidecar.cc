@@ -1,0 +1,17 @@
+#include "sidecar.h"
+
+#include "atomic_file.h"
+
+namespace kmlb {
+
+void write_data_with_sidecar(const std::string &path, std::string_view data, nlohmann::json meta)
+{
+	meta["schema_version"] = kSidecarSchemaVersion;
+	meta["kmlb_version"] = KMLB_VERSION;
+	meta["bytes"] = data.size();
+	meta["content_hash"] = fnv1a64_hex(data);
+	write_file_atomic(path, data);
+	write_file_atomic(path + ".json", meta.dump(2) + "\n");
+}
+
+}  // namespace kmlb
