@@ -122,6 +122,8 @@ int run_generate(const GenerateOptions &o)
 
 }  // namespace
 
+namespace {
+
 void add_generate(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<GenerateOptions>();
@@ -146,5 +148,9 @@ void add_generate(CLI::App &app, Job &job)
 		    "  kmlb generate --preset idle --kernel 6.18 --format raw --out idle-raw.csv");
 	sub->final_callback([o, &job] { job = [o] { return run_generate(*o); }; });
 }
+
+const CommandRegistration kRegistration(10, add_generate);
+
+}  // namespace
 
 }  // namespace kmlb::cli

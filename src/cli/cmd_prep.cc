@@ -56,6 +56,8 @@ int run_prep(const PrepOptions &o)
 
 }  // namespace
 
+namespace {
+
 void add_prep(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<PrepOptions>();
@@ -68,5 +70,9 @@ void add_prep(CLI::App &app, Job &job)
 	sub->footer("Example:\n  kmlb prep --in raw.csv --out features.csv --features modern");
 	sub->final_callback([o, &job] { job = [o] { return run_prep(*o); }; });
 }
+
+const CommandRegistration kRegistration(20, add_prep);
+
+}  // namespace
 
 }  // namespace kmlb::cli

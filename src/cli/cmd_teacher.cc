@@ -85,6 +85,8 @@ int run_teacher(const TeacherOptions &o)
 
 }  // namespace
 
+namespace {
+
 void add_teacher(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<TeacherOptions>();
@@ -99,5 +101,9 @@ void add_teacher(CLI::App &app, Job &job)
 	sub->footer("Examples:\n  kmlb teacher --kernel 6.1 --in raw.csv --json\n  kmlb teacher --list-reasons");
 	sub->final_callback([o, &job] { job = [o] { return run_teacher(*o); }; });
 }
+
+const CommandRegistration kRegistration(30, add_teacher);
+
+}  // namespace
 
 }  // namespace kmlb::cli

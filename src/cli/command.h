@@ -1,5 +1,6 @@
 // The kmlb command line: every subcommand lives in its own cmd_<name>.cc and
-// registers itself on the app; its callback stores the job for main() to run.
+// registers itself with a static CommandRegistration; its CLI11 callback
+// stores the job for main() to run. main.cc needs no edit for a new command.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,9 +10,14 @@
 namespace kmlb::cli {
 
 using Job = std::function<int()>;
+using AddCommand = void (*)(CLI::App &app, Job &job);
 
-void add_generate(CLI::App &app, Job &job);
-void add_prep(CLI::App &app, Job &job);
-void add_teacher(CLI::App &app, Job &job);
+// `order` sorts the subcommands in --help (pipeline order).
+struct CommandRegistration {
+	CommandRegistration(int order, AddCommand add);
+};
+
+// Registered commands, sorted by order.
+std::vector<AddCommand> registered_commands();
 
 }  // namespace kmlb::cli

@@ -1,11 +1,38 @@
 // kmlb: learn the Linux scheduler's can_migrate_task() decision and put the
 // model back into the kernel. Results go to stdout, progress to stderr.
+#include <algorithm>
 #include <clocale>
 #include <cstdio>
 #include <fmt/format.h>
 
 #include "command.h"
 #include "exit_codes.h"
+
+namespace kmlb::cli {
+
+namespace {
+
+std::vector<std::pair<int, AddCommand>> &registry()
+{
+	static std::vector<std::pair<int, AddCommand>> r;
+	return r;
+}
+
+}  // namespace
+
+CommandRegistration::CommandRegistration(int order, AddCommand add) { registry().emplace_back(order, add); }
+
+std::vector<AddCommand> registered_commands()
+{
+	auto r = registry();
+	std::stable_sort(r.begin(), r.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+	std::vector<AddCommand> out;
+	for (const auto &entry : r)
+		out.push_back(entry.second);
+	return out;
+}
+
+}  // namespace kmlb::cli
 
 int main(int argc, char **argv)
 {
@@ -23,9 +50,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 65 bad data, 66 missing input,
 74 write error, 77 missing privileges, 130 interrupted.)");
 
 	kmlb::cli::Job job;
-	kmlb::cli::add_generate(app, job);
-	kmlb::cli::add_prep(app, job);
-	kmlb::cli::add_teacher(app, job);
+	for (kmlb::cli::AddCommand add : kmlb::cli::registered_commands())
+		add(app, job);
 
 	try {
 		app.parse(argc, argv);
