@@ -2,6 +2,7 @@
 // that passes the hard checks, across NUMA nodes, busy destination.
 #include "teacher.h"
 
+#include <cctype>
 #include <functional>
 #include <gtest/gtest.h>
 #include <set>
@@ -170,6 +171,8 @@ const Case kCases[] = {
 };
 // clang-format on
 
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+
 class TeacherBranches : public ::testing::TestWithParam<Case> {};
 
 TEST_P(TeacherBranches, EveryVersion)
@@ -184,7 +187,16 @@ TEST_P(TeacherBranches, EveryVersion)
 	EXPECT_EQ(can_migrate_task_v6_18(s), c.v6_18) << c.name << " (6.18) got " << reason_name(can_migrate_task_v6_18(s).reason);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCases, TeacherBranches, ::testing::ValuesIn(kCases));
+// Test names from the case descriptions: "hot task stays" -> hot_task_stays.
+std::string case_name(const ::testing::TestParamInfo<Case> &info)
+{
+	std::string name;
+	for (const char *c = info.param.name; *c; ++c)
+		name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+	return name + "_" + std::to_string(info.index);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, TeacherBranches, ::testing::ValuesIn(kCases), case_name);
 
 // Every reason a version can produce appears in some case above.
 TEST(TeacherBranches, CasesCoverEveryReasonOfEveryVersion)

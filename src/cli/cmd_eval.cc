@@ -1,0 +1,113 @@
+// kmlb eval: a model on a features CSV, or on raw rows with the misclassified
+// ones grouped by the teacher's reason (which branch the model misses).
+#include <array>
+#include <fmt/format.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.h"
+#include "command.h"
+#include "dataset.h"
+#include "exit_codes.h"
+#include "model_file.h"
+#include "prep.h"
+#include "raw_schema.h"
+#include "teacher.h"
+
+namespace kmlb::cli {
+
+namespace {
+
+struct EvalOptions {
+	std::string model, data, kernel = "5.15";
+	bool json = false;
+};
+
+bool is_raw_csv(const std::string &text) { return text.rfind("ts,", 0) == 0; }
+
+int run_eval(const EvalOptions &o)
+{
+	const ModelFile mf = load_model(o.model);
+	const std::string text = read_file(o.data);
+	Confusion cm;
+	size_t rows = 0;
+	std::array<uint64_t, kReasonCount> rows_by_reason{}, wrong_by_reason{};
+	bool raw = is_raw_csv(text);
+	if (raw) {
+		const KernelVersion version = parse_kernel_version(o.kernel);
+		const RawTrace trace = parse_raw_csv(text, o.data);
+		if (!trace.full_schema && mf.feature_set == FeatureSet::kModern)
+			throw Error(ExitCode::kBadData, fmt::format("{}: the model uses 'modern' features; the file has only A1 columns", o.data));
+		std::vector<float> x(feature_count(mf.feature_set));
+		for (const KernelState &s : trace.rows) {
+			if (!passes_prep_filter(s))
+				continue;
+			// The recorded return value is the truth; the teacher labels
+			// rows recorded without one, and names the deciding branch.
+			const Decision d = trace.full_schema ? can_migrate_task(s, version) : Decision{};
+			const bool label = s.can_migrate >= 0 ? s.can_migrate == 1 : d.migrate;
+			extract_features(s, mf.feature_set, x.data());
+			const bool predicted = mf.model.logit_reference(x.data()) > 0.0f;
+			(label ? (predicted ? cm.tp : cm.fn) : (predicted ? cm.fp : cm.tn))++;
+			++rows;
+			if (trace.full_schema) {
+				++rows_by_reason[static_cast<size_t>(d.reason)];
+				wrong_by_reason[static_cast<size_t>(d.reason)] += predicted != label;
+			}
+		}
+	} else {
+		const Dataset d = parse_features_csv(text, o.data);
+		if (d.feature_set != mf.feature_set)
+			throw Error(ExitCode::kBadData,
+				    fmt::format("{}: has '{}' features but {} expects '{}'", o.data,
+						feature_set_name(d.feature_set), o.model, feature_set_name(mf.feature_set)));
+		const EvalResult r = evaluate(mf.model, d);
+		cm = r.confusion;
+		rows = r.rows;
+	}
+	const size_t wrong = cm.fp + cm.fn;
+	const double accuracy = rows ? 1.0 - static_cast<double>(wrong) / rows : 1.0;
+	nlohmann::json by_reason = nlohmann::json::object();
+	for (int r = 0; r < kReasonCount; ++r)
+		if (rows_by_reason[r])
+			by_reason[std::string(reason_name(static_cast<Reason>(r)))] = {
+				{"rows", rows_by_reason[r]}, {"misclassified", wrong_by_reason[r]}};
+	if (o.json) {
+		nlohmann::json j = {{"model", o.model}, {"data", o.data}, {"rows", rows}, {"misclassified", wrong},
+				    {"accuracy", accuracy},
+				    {"confusion", {{"tn", cm.tn}, {"fp", cm.fp}, {"fn", cm.fn}, {"tp", cm.tp}}}};
+		if (raw)
+			j["by_reason"] = by_reason;
+		fmt::print("{}\n", j.dump(2));
+		return 0;
+	}
+	fmt::print("{} on {}: accuracy {:.5f}, {} of {} misclassified (tn {} fp {} fn {} tp {})\n", o.model, o.data,
+		   accuracy, wrong, rows, cm.tn, cm.fp, cm.fn, cm.tp);
+	if (raw) {
+		fmt::print("{:<22} {:>9} {:>13}\n", "teacher reason", "rows", "misclassified");
+		for (int r = 0; r < kReasonCount; ++r)
+			if (rows_by_reason[r])
+				fmt::print("{:<22} {:>9} {:>13}\n", reason_name(static_cast<Reason>(r)), rows_by_reason[r],
+					   wrong_by_reason[r]);
+	}
+	return 0;
+}
+
+void add_eval(CLI::App &app, Job &job)
+{
+	auto o = std::make_shared<EvalOptions>();
+	CLI::App *sub = app.add_subcommand("eval", "Score a model on features, or on raw rows grouped by teacher reason");
+	sub->add_option("--model", o->model, "model.json from kmlb train")->required();
+	sub->add_option("--data", o->data, "features CSV, or raw CSV (kept rows as kmlb prep keeps them)")->required();
+	sub->add_option("--kernel", o->kernel, "teacher version naming the branches of raw rows")->capture_default_str();
+	sub->add_flag("--json", o->json, "JSON: accuracy, misclassified, rows, confusion (and by_reason for raw rows)");
+	sub->footer("Examples:\n  kmlb eval --model run/model.json --data seed.csv --json\n"
+		    "  kmlb eval --model run/model.json --data raw.csv --kernel 6.1");
+	sub->final_callback([o, &job] { job = [o] { return run_eval(*o); }; });
+}
+
+const CommandRegistration kRegistration(50, add_eval);
+
+}  // namespace
+
+}  // namespace kmlb::cli

@@ -1,0 +1,122 @@
+// kmlb reproduce: the README's main job. Generates the seed report's data
+// set, trains the report's protocol and kmlb's, and Chen's 15-10-1 model, and
+// prints each hold-out result beside the report's figures.
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.h"
+#include "command.h"
+#include "exit_codes.h"
+#include "generator.h"
+#include "prep.h"
+#include "progress.h"
+#include "sidecar.h"
+#include "train_flags.h"
+#include "training_outputs.h"
+
+namespace kmlb::cli {
+
+namespace {
+
+struct ReproduceOptions {
+	uint64_t seed = 1;
+	std::string out = "kmlb-reproduce";
+	bool quiet = false, json = false;
+};
+
+struct Run {
+	std::string name;
+	TrainConfig config;
+};
+
+int run_reproduce(const ReproduceOptions &o)
+{
+	const auto start = std::chrono::steady_clock::now();
+	std::error_code ec;
+	std::filesystem::create_directories(o.out, ec);
+	if (ec)
+		throw Error(ExitCode::kWriteError, fmt::format("{}: cannot create directory: {}", o.out, ec.message()));
+
+	GeneratorConfig gen_cfg = preset_config(Preset::kSeed);
+	gen_cfg.seed = o.seed;
+	RawTrace trace;
+	trace.rows = generate_states(gen_cfg).states;
+	const Dataset data = prep(trace, FeatureSet::kSeed);
+	write_data_with_sidecar(o.out + "/seed.csv", data.to_csv(),
+				{{"kind", "features"}, {"feature_set", "seed"}, {"rows", data.rows},
+				 {"generator", {{"preset", "seed"}, {"seed", o.seed}, {"kernel", "5.15"}}}});
+	if (!o.quiet)
+		fmt::print(stderr, "kmlb: seed preset, {} rows, seed {} -> {}/seed.csv\n", data.rows, o.seed, o.out);
+
+	TrainConfig report = TrainConfig::report();
+	TrainConfig recommended = TrainConfig::recommended();
+	TrainConfig chen = TrainConfig::recommended();
+	chen.hidden = {10};
+	for (TrainConfig *c : {&report, &recommended, &chen})
+		c->seed = o.seed;
+	const std::vector<Run> runs = {{"report", report}, {"recommended", recommended}, {"chen-15-10-1", chen}};
+
+	nlohmann::json results = nlohmann::json::array();
+	fmt::print("kmlb reproduce: the seed report's data set ({} rows, seed {}), hold-out {} rows\n\n", data.rows,
+		   o.seed, static_cast<size_t>(std::llround(data.rows * report.test_fraction)));
+	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>7} {:>8}\n", "model / protocol", "params", "accuracy",
+		   "misclassified", "epochs", "seconds");
+	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>7} {:>8}\n", "seed report (Keras, as published)", "573", "99 %",
+		   "106 / 21600", "-", "-");
+	for (const Run &run : runs) {
+		EpochProgress progress(run.name, run.config.folds, run.config.max_epochs, o.quiet);
+		TrainHooks hooks;
+		hooks.on_epoch = [&progress](const EpochRecord &r) { progress(r); };
+		const TrainResult r = train(data, run.config, hooks);
+		write_training_outputs(o.out + "/" + run.name, r, run.config, data);
+		size_t epochs = 0;
+		for (const FoldResult &f : r.folds)
+			epochs += f.epochs;
+		if (r.refit)
+			epochs += r.refit->epochs;
+		const std::string label = fmt::format(
+			"kmlb {} {}", run.name,
+			run.name == "chen-15-10-1" ? "(recommended)" : fmt::format("(15-15-12-10-1)"));
+		fmt::print("{:<34} {:>7} {:>9.4f}% {:>7} / {:<6} {:>7} {:>8.1f}\n", label, r.model.param_count(),
+			   100.0 * r.test.accuracy, r.test.misclassified, r.test.rows, epochs, r.seconds);
+		std::fflush(stdout);
+		nlohmann::json j = training_metrics(r, run.config, data);
+		j["run"] = run.name;
+		j["epochs_total"] = epochs;
+		results.push_back(j);
+	}
+	const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+	nlohmann::json summary = {{"schema_version", kMetricsSchemaVersion},
+				  {"seed", o.seed},
+				  {"rows", data.rows},
+				  {"report_figures", {{"accuracy", 0.99}, {"misclassified", 106}, {"test_rows", 21600}, {"params", 573}}},
+				  {"runs", results},
+				  {"seconds", secs}};
+	write_file_atomic(o.out + "/reproduce.json", summary.dump(2) + "\n");
+	fmt::print("\n{:.1f} s in all; models, metrics, histories and plots in {}/\n", secs, o.out);
+	if (o.json)
+		fmt::print("{}\n", summary.dump(2));
+	return 0;
+}
+
+void add_reproduce(CLI::App &app, Job &job)
+{
+	auto o = std::make_shared<ReproduceOptions>();
+	CLI::App *sub = app.add_subcommand(
+		"reproduce", "The seed report's study end to end: its data set, its protocol, kmlb's, and Chen's model");
+	sub->add_option("--seed", o->seed, "seed of the data set and of training")->capture_default_str();
+	sub->add_option("--out", o->out, "output directory")->capture_default_str();
+	sub->add_flag("--quiet", o->quiet, "no progress on stderr");
+	sub->add_flag("--json", o->json, "also print reproduce.json to stdout");
+	sub->footer("Examples:\n  kmlb reproduce\n  kmlb reproduce --seed 2 --out /tmp/r2");
+	sub->final_callback([o, &job] { job = [o] { return run_reproduce(*o); }; });
+}
+
+const CommandRegistration kRegistration(5, add_reproduce);
+
+}  // namespace
+
+}  // namespace kmlb::cli

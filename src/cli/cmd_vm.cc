@@ -1,0 +1,87 @@
+// kmlb vm collect|deploy: the QEMU guest jobs. The guest harness is shell and
+// C under vm/ (collector) and kernel/ (module); these subcommands check the
+// flags and hand over to the scripts of the source tree kmlb was built from,
+// with KMLB pointing at this binary so the scripts can run the teacher.
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <memory>
+#include <unistd.h>
+
+#include "command.h"
+#include "exit_codes.h"
+
+namespace kmlb::cli {
+
+namespace {
+
+struct VmOptions {
+	std::string out, layout = "2socket", load = "50,100,200", mode = "shadow";
+	int seconds = 60;
+	uint64_t seed = 1;
+};
+
+[[noreturn]] void exec_script(const std::string &relative, std::vector<std::string> args)
+{
+	const std::filesystem::path script = std::filesystem::path(KMLB_SOURCE_DIR) / relative;
+	if (!std::filesystem::exists(script))
+		throw Error(ExitCode::kNoInput, fmt::format("{}: not found (kmlb was built from {})", script.string(),
+							      KMLB_SOURCE_DIR));
+	char self[4096];
+	const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		::setenv("KMLB", self, 1);
+	}
+	args.insert(args.begin(), {"bash", script.string()});
+	std::vector<char *> argv;
+	for (auto &a : args)
+		argv.push_back(a.data());
+	argv.push_back(nullptr);
+	std::fflush(stdout);
+	::execvp("bash", argv.data());
+	throw Error(ExitCode::kFailure, fmt::format("cannot run {}: {}", script.string(), std::strerror(errno)));
+}
+
+void add_vm(CLI::App &app, Job &job)
+{
+	auto o = std::make_shared<VmOptions>();
+	CLI::App *vm = app.add_subcommand("vm", "Real kernels in a QEMU guest (Debian 6.1, 2-socket NUMA + SMT, TCG)");
+	vm->require_subcommand(1);
+
+	CLI::App *collect = vm->add_subcommand("collect", "Record real can_migrate_task() decisions with the eBPF collector");
+	collect->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
+	collect->add_option("--out", o->out, "output directory: raw.csv, summary.json, ...")->required();
+	collect->add_option("--layout", o->layout, "2socket (2 nodes) or 4node")->capture_default_str();
+	collect->add_option("--load", o->load, "load phases in % of the 8 vCPUs")->capture_default_str();
+	collect->add_option("--seed", o->seed, "workload seed")->capture_default_str();
+	collect->footer("Example:\n  kmlb vm collect --seconds 60 --out runs/2s");
+	collect->final_callback([o, &job] {
+		job = [o]() -> int {
+			exec_script("vm/collect.sh", {"--seconds", std::to_string(o->seconds), "--out", o->out, "--layout",
+						      o->layout, "--load", o->load, "--seed", std::to_string(o->seed)});
+		};
+	});
+
+	CLI::App *deploy = vm->add_subcommand("deploy", "Run the model inside the guest kernel (module) and measure side effects");
+	deploy->add_option("--mode", o->mode, "shadow (count agreement) or replace (the model decides)")
+		->capture_default_str();
+	deploy->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
+	deploy->add_option("--out", o->out, "output directory: summary.json, ...")->required();
+	deploy->footer("Example:\n  kmlb vm deploy --mode replace --seconds 30 --out runs/deploy");
+	deploy->final_callback([o, &job] {
+		job = [o]() -> int {
+			if (o->mode != "shadow" && o->mode != "replace")
+				throw Error(ExitCode::kUsage, fmt::format("--mode is shadow or replace, not '{}'", o->mode));
+			exec_script("kernel/deploy.sh",
+				    {"--mode", o->mode, "--seconds", std::to_string(o->seconds), "--out", o->out});
+		};
+	});
+}
+
+const CommandRegistration kRegistration(100, add_vm);
+
+}  // namespace
+
+}  // namespace kmlb::cli
