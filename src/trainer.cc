@@ -36,8 +36,8 @@ TrainConfig TrainConfig::report()
 }
 
 // kmlb's protocol for exact imitation of a deterministic teacher. What
-// changes from the report and why (measured on the seed preset, see the
-// training notes in the report of this change):
+// changes from the report and why (measured on the seed preset; README,
+// "Training"):
 //  - inputs standardised (loads are in the thousands, flags are 0/1: Adam's
 //    per-parameter steps then move all inputs at a comparable pace);
 //  - no class weights: the target is a function, not a noisy label, so
