@@ -224,49 +224,39 @@ Mlp Mlp::fold_standardisation() const
 	return out;
 }
 
-float Mlp::logit_reference(const float *x) const
+namespace {
+
+// The scalar reference forward in precision T (float: the model's own
+// arithmetic, summed bias first then inputs in order, as MlpBatch sums;
+// double: for gradient checks).
+template <typename T>
+T forward_reference(const Mlp &m, const float *x)
 {
-	std::vector<float> in(x, x + inputs_), out;
-	if (standardisation)
-		for (size_t i = 0; i < inputs_; ++i)
-			in[i] = (in[i] - standardisation->mean[i]) / standardisation->stddev[i];
-	for (size_t l = 0; l < layer_count(); ++l) {
-		const size_t n_in = layer_inputs(l), n_out = layer_outputs(l);
-		const float *w = weights(l);
-		const float *b = bias(l);
-		out.assign(n_out, 0.0f);
+	std::vector<T> in(x, x + m.inputs()), out;
+	if (m.standardisation)
+		for (size_t i = 0; i < m.inputs(); ++i)
+			in[i] = (in[i] - m.standardisation->mean[i]) / m.standardisation->stddev[i];
+	for (size_t l = 0; l < m.layer_count(); ++l) {
+		const size_t n_in = m.layer_inputs(l), n_out = m.layer_outputs(l);
+		const float *w = m.weights(l);
+		const float *b = m.bias(l);
+		out.assign(n_out, T(0));
 		for (size_t o = 0; o < n_out; ++o) {
-			float acc = b[o];
+			T acc = b[o];
 			for (size_t i = 0; i < n_in; ++i)
-				acc += w[o * n_in + i] * in[i];
-			out[o] = l + 1 < layer_count() ? relu(acc) : acc;
+				acc += static_cast<T>(w[o * n_in + i]) * in[i];
+			out[o] = l + 1 < m.layer_count() && !(acc > T(0)) ? T(0) : acc;  // ReLU as relu()
 		}
 		in.swap(out);
 	}
 	return in[0];
 }
 
-double Mlp::logit_reference_double(const float *x) const
-{
-	std::vector<double> in(x, x + inputs_), out;
-	if (standardisation)
-		for (size_t i = 0; i < inputs_; ++i)
-			in[i] = (in[i] - standardisation->mean[i]) / standardisation->stddev[i];
-	for (size_t l = 0; l < layer_count(); ++l) {
-		const size_t n_in = layer_inputs(l), n_out = layer_outputs(l);
-		const float *w = weights(l);
-		const float *b = bias(l);
-		out.assign(n_out, 0.0);
-		for (size_t o = 0; o < n_out; ++o) {
-			double acc = b[o];
-			for (size_t i = 0; i < n_in; ++i)
-				acc += static_cast<double>(w[o * n_in + i]) * in[i];
-			out[o] = l + 1 < layer_count() ? std::max(acc, 0.0) : acc;
-		}
-		in.swap(out);
-	}
-	return in[0];
-}
+}  // namespace
+
+float Mlp::logit_reference(const float *x) const { return forward_reference<float>(*this, x); }
+
+double Mlp::logit_reference_double(const float *x) const { return forward_reference<double>(*this, x); }
 
 double Mlp::weight_square_sum() const
 {
