@@ -298,10 +298,14 @@ KernelState load_state(Rng &rng, const Topology &t, const GeneratorConfig &cfg, 
 	s.per_cpu_kthread = since_5_15 && rng.bernoulli(0.02);
 	s.dst_allowed = !rng.bernoulli(s.per_cpu_kthread ? 0.95 : 0.05);
 	s.active_lb = since_5_15 && rng.bernoulli(shape.active_lb_p);
-	if (s.active_lb)  // active balance follows failed attempts
-		s.nr_fails = s.cache_nice_tries + 1 + geometric(rng, shape.fails_mean);
-	else
+	if (s.active_lb) {
+		// active_load_balance_cpu_stop() balances with .idle = CPU_IDLE,
+		// mostly after failed attempts (misfit and asymmetric packing need none).
+		set_idle(s, IdleType::kIdle);
+		s.nr_fails = geometric(rng, shape.fails_mean) + (rng.bernoulli(0.8) ? s.cache_nice_tries + 1 : 0);
+	} else {
 		s.nr_fails = geometric(rng, shape.fails_mean);
+	}
 
 	s.delta = std::llround(rng.exponential(shape.delta_mean_ns));
 	s.next_buddy = rng.bernoulli(0.15);
@@ -322,13 +326,13 @@ KernelState load_state(Rng &rng, const Topology &t, const GeneratorConfig &cfg, 
 		s.current_donor = !s.p_running && rng.bernoulli(0.005);
 	}
 
-	// PELT load: the runnable tasks' weights (a quarter to all of 1024 each,
-	// as their utilisation varies) plus the blocked load that decays slowly
+	// PELT load: the runnable tasks' weights (5 % to all of 1024 each: a task
+	// that mostly sleeps carries little load) plus the blocked load that decays slowly
 	// after tasks sleep or leave. An empty CPU therefore still carries load,
 	// as in real traces; were the load 0 exactly when the queue is empty, a
 	// model would learn load as a stand-in for dst_len (the buddy test).
 	auto pelt_load = [&rng](int64_t runnable) {
-		const double weights = 1024.0 * (0.25 + 0.75 * rng.uniform()) * static_cast<double>(runnable);
+		const double weights = 1024.0 * (0.05 + 0.95 * rng.uniform()) * static_cast<double>(runnable);
 		return std::llround(weights + rng.exponential(1000.0));
 	};
 	s.src_load = pelt_load(s.src_len);

@@ -72,6 +72,9 @@ TEST(Generator, StatesArePhysicallyConsistent)
 							  s.group_total_faults);
 					}
 				}
+				// Active balance runs with env->idle == CPU_IDLE.
+				if (s.active_lb)
+					ASSERT_TRUE(s.cpu_idle);
 				// Domain flags match where the CPUs are.
 				ASSERT_EQ(s.sd_numa, !s.same_node);
 				if (p != Preset::kSeed && s.idle() == IdleType::kNewlyIdle)

@@ -18,7 +18,8 @@ namespace {
 
 struct VmOptions {
 	std::string out, layout = "2socket", load = "50,100,200", mode = "shadow";
-	int seconds = 60;
+	std::string model, train_raw;
+	int seconds = 60, reps = 5;
 	uint64_t seed = 1;
 };
 
@@ -69,13 +70,23 @@ void add_vm(CLI::App &app, Job &job)
 		->capture_default_str();
 	deploy->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
 	deploy->add_option("--out", o->out, "output directory: summary.json, ...")->required();
-	deploy->footer("Example:\n  kmlb vm deploy --mode replace --seconds 30 --out runs/deploy");
+	deploy->add_option("--load", o->load, "load phases in % of the 8 vCPUs")->capture_default_str();
+	deploy->add_option("--reps", o->reps, "repetitions of each parallel benchmark")->capture_default_str();
+	deploy->add_option("--model", o->model, "model.json to run (default: trained on distilled 6.1 data, cached)");
+	deploy->add_option("--train-raw", o->train_raw, "also train on these real traces (comma-separated raw CSVs)");
+	deploy->footer("Examples:\n  kmlb vm deploy --mode shadow --seconds 30 --out runs/shadow\n"
+		       "  kmlb vm deploy --mode replace --seconds 30 --out runs/replace\n  kmlb report --in runs/replace");
 	deploy->final_callback([o, &job] {
 		job = [o]() -> int {
 			if (o->mode != "shadow" && o->mode != "replace")
 				throw Error(ExitCode::kUsage, fmt::format("--mode is shadow or replace, not '{}'", o->mode));
-			exec_script("kernel/deploy.sh",
-				    {"--mode", o->mode, "--seconds", std::to_string(o->seconds), "--out", o->out});
+			std::vector<std::string> args = {"--mode", o->mode, "--seconds", std::to_string(o->seconds),
+							  "--out", o->out, "--loads", o->load, "--reps", std::to_string(o->reps)};
+			if (!o->model.empty())
+				args.insert(args.end(), {"--model", o->model});
+			if (!o->train_raw.empty())
+				args.insert(args.end(), {"--train-raw", o->train_raw});
+			exec_script("kernel/deploy.sh", args);
 		};
 	});
 }
