@@ -323,6 +323,13 @@ FoldResult train_fold(const Dataset &data, const TrainConfig &c, const FoldJob &
 
 }  // namespace
 
+HoldoutSplit holdout_split(std::span<const uint8_t> labels, const TrainConfig &config)
+{
+	// Stream 1 of the seed's root generator, as train() draws it.
+	Rng split_rng = Rng(config.seed).split(1);
+	return stratified_holdout(labels, config.test_fraction, split_rng);
+}
+
 EvalResult evaluate(const Mlp &model, const Dataset &data, const std::vector<uint32_t> &rows)
 {
 	if (model.inputs() != data.cols)
@@ -341,8 +348,7 @@ TrainResult train(const Dataset &data, const TrainConfig &c, const TrainHooks &h
 	// Independent streams: the split does not depend on how many draws the
 	// folds make, and each fold's draws do not depend on the others.
 	const Rng root(c.seed);
-	Rng split_rng = root.split(1);
-	const HoldoutSplit holdout = stratified_holdout(data.y, c.test_fraction, split_rng);
+	const HoldoutSplit holdout = holdout_split(data.y, c);
 	Rng fold_rng = root.split(2);
 	const std::vector<Fold> folds = stratified_kfold(data.y, holdout.train, c.folds, fold_rng);
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 
 #include "adam.h"
 #include "mlp.h"
+#include "split.h"
 
 namespace kmlb {
 
@@ -158,6 +160,10 @@ struct TrainHooks {
 // Throws Error(kUsage) for an invalid config and Error(kBadData) for a data
 // set that cannot be split (too few rows of a class).
 TrainResult train(const Dataset &data, const TrainConfig &config, const TrainHooks &hooks = {});
+
+// The stratified hold-out split train() makes for this config (seed and
+// test fraction): the rows a model's test figures were measured on.
+HoldoutSplit holdout_split(std::span<const uint8_t> labels, const TrainConfig &config);
 
 // Scores a model on the given rows of a data set (all rows if empty).
 EvalResult evaluate(const Mlp &model, const Dataset &data, const std::vector<uint32_t> &rows = {});

@@ -1,0 +1,317 @@
+// kmlb sweep: how small can the model be? Trains a grid of hidden-layer
+// shapes on the seed data set with the recommended protocol, quantizes each
+// one, scores float and fixed point on the seed hold-out, measures the
+// exported kernel code (`kmlb bench infer`, run as a child process, so the
+// numbers are the bench's own), and prints the Pareto table of size/cost
+// against accuracy. Names the smallest model that imitates the teacher
+// exactly in fixed point. Writes everything to sweep.json.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <memory>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.h"
+#include "command.h"
+#include "dataset.h"
+#include "exit_codes.h"
+#include "fixed_point.h"
+#include "generator.h"
+#include "model_file.h"
+#include "prep.h"
+#include "train_flags.h"
+#include "trainer.h"
+
+namespace kmlb::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kSweepSchemaVersion = 1;
+
+struct SweepOptions {
+	bool quick = false, json = false, no_callgrind = false;
+	std::string out = "sweep.json";
+	std::string keep_models;
+	std::vector<size_t> widths, depths;
+	size_t reps = 100;
+	TrainFlags flags;
+};
+
+struct Entry {
+	std::vector<size_t> hidden;
+	size_t params = 0;
+	int frac_bits = 0;
+	FixedScore holdout, all;
+	bool holdout_reproduced = true;
+	double train_seconds = 0;
+	nlohmann::json bench;  // the kernel path's numbers from `kmlb bench infer`
+	double teacher_ns = 0;
+	bool pareto = false;
+
+	std::string shape() const
+	{
+		std::string s = "15";
+		for (size_t h : hidden)
+			s += fmt::format("-{}", h);
+		return s + "-1";
+	}
+	double cost() const  // what the Pareto front trades accuracy against
+	{
+		return bench.is_object() && bench.contains("instructions") ? bench["instructions"].get<double>()
+									    : static_cast<double>(params);
+	}
+};
+
+std::string quote(const std::string &s)
+{
+	std::string q = "'";
+	for (char c : s)
+		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return q + "'";
+}
+
+std::string self_exe()
+{
+	std::error_code ec;
+	const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+	return ec ? std::string("kmlb") : p.string();
+}
+
+// `kmlb bench infer` on one model: the teacher and the exported kernel path.
+nlohmann::json bench_model(const std::string &model_path, const SweepOptions &o)
+{
+	std::string cmd = fmt::format("{} bench infer --model {} --paths teacher,kernel --json --reps {}{} 2>/dev/null",
+				      quote(self_exe()), quote(model_path), o.reps, o.no_callgrind ? " --no-callgrind" : "");
+	FILE *p = ::popen(cmd.c_str(), "r");
+	if (!p)
+		throw Error(ExitCode::kFailure, "cannot run kmlb bench infer");
+	std::string text;
+	char buf[4096];
+	size_t n;
+	while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+		text.append(buf, n);
+	if (::pclose(p) != 0)
+		throw Error(ExitCode::kFailure, fmt::format("kmlb bench infer failed on {}", model_path));
+	return nlohmann::json::parse(text);
+}
+
+void mark_pareto(std::vector<Entry> &entries)
+{
+	// Not dominated: no other model is at most as costly and at most as
+	// wrong on the hold-out, and strictly better in one of the two.
+	for (Entry &e : entries) {
+		e.pareto = true;
+		for (const Entry &f : entries) {
+			const bool no_worse = f.cost() <= e.cost() && f.holdout.fixed_misclassified <= e.holdout.fixed_misclassified;
+			const bool better = f.cost() < e.cost() || f.holdout.fixed_misclassified < e.holdout.fixed_misclassified;
+			if (&f != &e && no_worse && better)
+				e.pareto = false;
+		}
+	}
+}
+
+const Entry *smallest(const std::vector<Entry> &entries, bool all_rows)
+{
+	const Entry *best = nullptr;
+	for (const Entry &e : entries) {
+		const size_t wrong = all_rows ? e.all.fixed_misclassified : e.holdout.fixed_misclassified;
+		if (wrong != 0)
+			continue;
+		if (!best || e.params < best->params || (e.params == best->params && e.cost() < best->cost()))
+			best = &e;
+	}
+	return best;
+}
+
+nlohmann::json entry_json(const Entry &e)
+{
+	nlohmann::json j = {
+		{"shape", e.shape()},
+		{"hidden", e.hidden},
+		{"params", e.params},
+		{"frac_bits", e.frac_bits},
+		{"holdout",
+		 {{"rows", e.holdout.rows},
+		  {"float_misclassified", e.holdout.float_misclassified},
+		  {"fixed_misclassified", e.holdout.fixed_misclassified},
+		  {"disagreements", e.holdout.disagreements},
+		  {"reproduced", e.holdout_reproduced}}},
+		{"all_rows",
+		 {{"rows", e.all.rows},
+		  {"float_misclassified", e.all.float_misclassified},
+		  {"fixed_misclassified", e.all.fixed_misclassified},
+		  {"disagreements", e.all.disagreements}}},
+		{"kernel_path", e.bench},
+		{"teacher_ns", e.teacher_ns},
+		{"train_seconds", e.train_seconds},
+		{"pareto", e.pareto},
+	};
+	return j;
+}
+
+int run_sweep(const SweepOptions &o)
+{
+	const auto start = Clock::now();
+	if (!o.flags.hidden.empty())
+		throw Error(ExitCode::kUsage, "sweep trains a grid: use --widths and --depths, not --hidden");
+	std::vector<size_t> widths = o.widths, depths = o.depths;
+	if (widths.empty())
+		widths = o.quick ? std::vector<size_t>{2, 4, 8, 16} : std::vector<size_t>{2, 3, 4, 6, 8, 12, 16};
+	if (depths.empty())
+		depths = o.quick ? std::vector<size_t>{1, 2} : std::vector<size_t>{1, 2, 3};
+	for (size_t w : widths)
+		if (w < 1 || w > kMaxFixedWidth)
+			throw Error(ExitCode::kUsage, fmt::format("--widths: {} is outside 1..{}", w, kMaxFixedWidth));
+	for (size_t d : depths)
+		if (d < 1 || d > 8)
+			throw Error(ExitCode::kUsage, fmt::format("--depths: {} is outside 1..8", d));
+	TrainConfig base = o.flags.config();
+
+	const GeneratedStates g = generate_states(preset_config(Preset::kSeed));
+	RawTrace trace;
+	trace.rows = g.states;
+	const Dataset data = prep(trace, FeatureSet::kSeed);
+	const Calibration cal = calibration_from_states(g.states, FeatureSet::kSeed, "seed preset (generated, --seed 1)");
+
+	fs::path work = o.keep_models;
+	if (work.empty()) {
+		std::string tmpl = (fs::temp_directory_path() / "kmlb-sweep-XXXXXX").string();
+		if (!::mkdtemp(tmpl.data()))
+			throw Error(ExitCode::kWriteError, "cannot create a temporary directory");
+		work = tmpl;
+	}
+	std::error_code ec;
+	fs::create_directories(work, ec);
+	if (ec)
+		throw Error(ExitCode::kWriteError, fmt::format("{}: cannot create: {}", work.string(), ec.message()));
+
+	std::vector<Entry> entries;
+	const size_t total = widths.size() * depths.size();
+	for (size_t d : depths)
+		for (size_t w : widths) {
+			Entry e;
+			e.hidden.assign(d, w);
+			TrainConfig c = base;
+			c.hidden = e.hidden;
+			fmt::print(stderr, "kmlb sweep: [{}/{}] {}: training ({} protocol)...\n", entries.size() + 1, total,
+				   e.shape(), c.name);
+			const TrainResult r = train(data, c);
+			e.train_seconds = r.seconds;
+			ModelFile file;
+			file.model = r.model;
+			file.feature_set = FeatureSet::kSeed;
+			file.training = c;
+			file.data_hash = r.data_hash;
+			file.metrics = r.metrics_json(false);
+			e.params = r.model.param_count();
+			const FixedModel fixed = quantize(file, cal, {}).model;
+			e.frac_bits = fixed.frac_bits;
+			e.holdout = score_fixed(file.model, fixed, cal, holdout_split(cal.y, c).test);
+			e.holdout_reproduced = holdout_matches_metrics(file, e.holdout);
+			e.all = score_fixed(file.model, fixed, cal);
+			const std::string path = (work / fmt::format("sweep-{}.model.json", e.shape())).string();
+			save_model(path, file);
+			save_fixed_model((work / fmt::format("sweep-{}.q.json", e.shape())).string(), fixed);
+			fmt::print(stderr, "kmlb sweep: [{}/{}] {}: measuring the kernel path...\n", entries.size() + 1, total,
+				   e.shape());
+			try {
+				const nlohmann::json bench = bench_model(path, o);
+				for (const auto &p : bench["models"][0]["paths"])
+					if (p["path"] == "kernel")
+						e.bench = p;
+				e.teacher_ns = bench["teacher"]["median_ns"].get<double>();
+			} catch (const std::exception &err) {
+				// One model's measurement failing should not lose the others.
+				fmt::print(stderr, "kmlb sweep: {}: not measured: {}\n", e.shape(), err.what());
+				e.bench = {{"note", err.what()}};
+			}
+			entries.push_back(std::move(e));
+		}
+	if (o.keep_models.empty())
+		fs::remove_all(work);
+
+	mark_pareto(entries);
+	std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+		return a.params != b.params ? a.params < b.params : a.shape() < b.shape();
+	});
+	const Entry *exact_holdout = smallest(entries, false);
+	const Entry *exact_all = smallest(entries, true);
+	const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+	nlohmann::json out = {
+		{"schema_version", kSweepSchemaVersion},
+		{"data", {{"preset", "seed"}, {"rows", data.rows}, {"data_hash", data.content_hash()}}},
+		{"training", base.to_json()},
+		{"grid", {{"widths", widths}, {"depths", depths}}},
+		{"models", nlohmann::json::array()},
+		{"smallest_exact_holdout", exact_holdout ? nlohmann::json(exact_holdout->shape()) : nlohmann::json()},
+		{"smallest_exact_all_rows", exact_all ? nlohmann::json(exact_all->shape()) : nlohmann::json()},
+		{"pareto_cost", o.no_callgrind ? "parameters" : "instructions per decision (callgrind)"},
+		{"seconds", seconds},
+	};
+	for (const Entry &e : entries)
+		out["models"].push_back(entry_json(e));
+	write_file_atomic(o.out, out.dump(2) + "\n");
+
+	if (o.json) {
+		fmt::print("{}\n", out.dump(2));
+		return 0;
+	}
+	fmt::print("seed hold-out ({} rows) and all {} rows; kernel path = exported C, callgrind and wall time\n",
+		   entries.empty() ? 0 : entries.front().holdout.rows, data.rows);
+	fmt::print("{:<16} {:>6} {:>3}  {:>10} {:>10}  {:>9} {:>9}  {:>8} {:>7} {:>9} {:>7}  {}\n", "model", "params", "F",
+		   "hold float", "hold fixed", "all float", "all fixed", "instr", "instr/p", "ns", "vs tchr", "pareto");
+	for (const Entry &e : entries) {
+		const bool has_ir = e.bench.is_object() && e.bench.contains("instructions");
+		const double ns = e.bench.is_object() ? e.bench.value("median_ns", 0.0) : 0.0;
+		fmt::print("{:<16} {:>6} {:>3}  {:>10} {:>10}  {:>9} {:>9}  {:>8} {:>7} {:>9.1f} {:>6.2f}x  {}\n", e.shape(),
+			   e.params, e.frac_bits, e.holdout.float_misclassified, e.holdout.fixed_misclassified,
+			   e.all.float_misclassified, e.all.fixed_misclassified,
+			   has_ir ? fmt::format("{:.0f}", e.bench["instructions"].get<double>()) : "-",
+			   has_ir ? fmt::format("{:.2f}", e.bench["instructions"].get<double>() / e.params) : "-", ns,
+			   e.teacher_ns > 0 ? ns / e.teacher_ns : 0.0, e.pareto ? "*" : "");
+	}
+	fmt::print("misclassified rows; * = Pareto-optimal in ({}, fixed-point hold-out errors)\n",
+		   out["pareto_cost"].get<std::string>());
+	fmt::print("smallest model imitating the teacher exactly in fixed point: {} on the hold-out, {} on every row\n",
+		   exact_holdout ? exact_holdout->shape() : "none", exact_all ? exact_all->shape() : "none");
+	for (const Entry &e : entries)
+		if (!e.holdout_reproduced)
+			fmt::print("warning: {}: the trainer's hold-out could not be reproduced; its hold-out columns "
+				   "may be off\n",
+				   e.shape());
+	fmt::print("{}: {} models in {:.0f} s\n", o.out, entries.size(), seconds);
+	return 0;
+}
+
+void add_sweep(CLI::App &app, Job &job)
+{
+	auto o = std::make_shared<SweepOptions>();
+	CLI::App *sub = app.add_subcommand("sweep", "Train, quantize and measure a grid of model sizes; Pareto table");
+	sub->add_flag("--quick", o->quick, "a smaller grid: widths 2,4,8,16 x depths 1,2 (about 2 minutes; full: about 7)");
+	sub->add_option("--widths", o->widths, "hidden widths (default 2,3,4,6,8,12,16)")->delimiter(',');
+	sub->add_option("--depths", o->depths, "hidden layers (default 1,2,3); every layer has the same width")
+		->delimiter(',');
+	sub->add_option("--out", o->out, "results file")->capture_default_str();
+	sub->add_option("--reps", o->reps, "timed batches per model (kmlb bench infer --reps)")->capture_default_str();
+	sub->add_flag("--no-callgrind", o->no_callgrind, "skip instruction counts (the Pareto front then uses parameters)");
+	sub->add_option("--keep-models", o->keep_models, "directory to keep every model and its quantized form");
+	sub->add_flag("--json", o->json, "print sweep.json to stdout instead of the table");
+	o->flags.add_to(sub);
+	sub->footer("Examples:\n  kmlb sweep --quick\n  kmlb sweep --out sweep.json --keep-models sweep-models\n"
+		    "  kmlb sweep --widths 4,8 --depths 1 --no-callgrind");
+	sub->final_callback([o, &job] { job = [o] { return run_sweep(*o); }; });
+}
+
+const CommandRegistration kRegistration(90, add_sweep);
+
+}  // namespace
+
+}  // namespace kmlb::cli
