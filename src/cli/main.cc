@@ -42,10 +42,17 @@ int main(int argc, char **argv)
 	app.require_subcommand(1);
 	app.set_version_flag("--version", KMLB_VERSION);
 	app.footer(R"(Examples:
+  kmlb reproduce                                   the seed report's study end to end
   kmlb generate --preset seed --seed 1 --out seed.csv
   kmlb generate --preset overloaded --format raw --kernel 6.1 --out raw.csv
   kmlb prep --in raw.csv --out features.csv --features modern
   kmlb teacher --kernel 6.1 --in raw.csv --json
+  kmlb train --data seed.csv --out run
+  kmlb quantize --model run/model.json --out model.q.json
+  kmlb export-c --model model.q.json --out kmlb_model.h
+  kmlb bench infer
+  kmlb vm collect --seconds 60 --out runs/2s
+  kmlb vm deploy --mode replace --seconds 30 --out runs/replace
 Exit codes: 0 ok, 1 failure, 2 usage, 65 bad data, 66 missing input,
 74 write error, 77 missing privileges, 130 interrupted.)");
 
