@@ -1,0 +1,298 @@
+#!/bin/bash
+# kernel/deploy.sh - build kmlb.ko, boot Debian's 6.1 kernel in a 2-socket
+# NUMA + SMT QEMU guest (8 vCPUs, TCG), run the same workload phases with
+# the kernel's decision and with the model, and write DIR/summary.json.
+# `kmlb vm deploy` runs this script with the same flags.
+#
+# usage: kernel/deploy.sh --mode shadow|replace --seconds N --out DIR
+#            [--model MODEL.json | --train-raw RAW.csv[,RAW.csv]]
+#            [--loads 50,100,200] [--reps 5]
+#            [--bench fibo,compute,memory] [--size full|ci] [--no-safety]
+#            [--timeout SECONDS]
+#
+# Without --model, a model is trained on the spot and cached per kmlb binary
+# (kmlb generate --kernel 6.1 --features modern, presets balanced, overloaded
+# and idle, 100000 states each, plus the real rows of --train-raw (traces of
+# `kmlb vm collect`, three times each); kmlb train; about a minute). The
+# model header comes from `kmlb export-c`. Caches: ${KMLB_CACHE:-~/.cache/kmlb} (kernel, module, initramfs).
+#
+# Examples:
+#   kernel/deploy.sh --mode shadow --seconds 30 --out out/shadow
+#   kernel/deploy.sh --mode replace --seconds 60 --reps 5 --out out/replace
+# Exit codes: 0 ok, 1 failure (a guest check failed too), 2 usage,
+# 77 qemu cannot run here.
+set -u
+
+KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$KDIR_REPO/.." && pwd)
+KMLB_CACHE=${KMLB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kmlb}
+KMLB=${KMLB_BIN:-$REPO/build/kmlb}
+CMDLINE_BASE="console=ttyS0 nokaslr cryptomgr.notests=1 softlockup_panic=1 panic=-1 quiet"
+
+log() { echo "kmlb-deploy: $*" >&2; }
+die() { echo "kmlb-deploy: error: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -u/p' "$0" | sed 's/^# \{0,1\}//; /^set -u/d' >&2; exit 2; }
+
+MODE= SECS= OUT= MODEL= LOADS=50,100,200 REPS=5 BENCH=fibo,compute,memory
+SIZE=full SAFETY=1 LIMIT= TRAIN_RAW=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mode) MODE=${2:-}; shift 2 ;;
+	--seconds) SECS=${2:-}; shift 2 ;;
+	--out) OUT=${2:-}; shift 2 ;;
+	--model) MODEL=${2:-}; shift 2 ;;
+	--train-raw) TRAIN_RAW=${2:-}; shift 2 ;;
+	--loads) LOADS=${2:-}; shift 2 ;;
+	--reps) REPS=${2:-}; shift 2 ;;
+	--bench) BENCH=${2:-}; shift 2 ;;
+	--size) SIZE=${2:-}; shift 2 ;;
+	--no-safety) SAFETY=0; shift ;;
+	--timeout) LIMIT=${2:-}; shift 2 ;;
+	-h | --help) usage ;;
+	*) echo "kmlb-deploy: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+case "$MODE" in shadow | replace) ;; *) echo "kmlb-deploy: --mode shadow|replace" >&2; usage ;; esac
+[[ "$SECS" =~ ^[0-9]+$ ]] && [ "$SECS" -gt 0 ] || { echo "kmlb-deploy: --seconds N (N > 0)" >&2; usage; }
+[ -n "$OUT" ] || { echo "kmlb-deploy: --out DIR" >&2; usage; }
+[[ "$REPS" =~ ^[0-9]+$ ]] || usage
+[[ "$LOADS" =~ ^[0-9]+(,[0-9]+)*$ ]] || usage
+case "$SIZE" in full | ci) ;; *) usage ;; esac
+nloads=$(echo "$LOADS" | tr ',' '\n' | wc -l)
+nbench=$(echo "$BENCH" | tr ',' '\n' | wc -l)
+# TCG is slow: phases + benchmarks (~40 s per run at full size) + boot/safety
+[ -n "$LIMIT" ] || LIMIT=$(( nloads * 2 * (SECS + 20) + REPS * nbench * 2 * 60 + 300 ))
+mkdir -p "$OUT" || die "cannot create $OUT"
+OUT=$(cd "$OUT" && pwd)
+
+# ---- host tools (Debian's registry only) ----
+ensure_tools() {
+	local pkgs=()
+	command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
+	command -v cpio >/dev/null || pkgs+=(cpio)
+	command -v cc >/dev/null || pkgs+=(gcc libc6-dev)
+	command -v make >/dev/null || pkgs+=(make)
+	command -v python3 >/dev/null || pkgs+=(python3)
+	[ -f /usr/lib/x86_64-linux-gnu/libbpf.a ] || pkgs+=(libbpf-dev)
+	[ -f /usr/lib/x86_64-linux-gnu/libelf.a ] || pkgs+=(libelf-dev)
+	[ -f /usr/lib/x86_64-linux-gnu/libz.a ] || pkgs+=(zlib1g-dev)
+	[ -f /usr/lib/x86_64-linux-gnu/libzstd.a ] || pkgs+=(libzstd-dev)
+	dpkg -s busybox-static >/dev/null 2>&1 || pkgs+=(busybox-static)
+	[ ${#pkgs[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages (${pkgs[*]}); install them as root"
+	log "installing ${pkgs[*]}"
+	apt-get update -qq >&2 || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >&2 ||
+		die "apt-get install ${pkgs[*]} failed"
+}
+
+# ---- the guest kernel: Debian's linux-image-amd64 target, unpacked ----
+# Same cache layout as vm/lib.sh (kernel/<package>_<version>/).
+fetch_kernel() {
+	if [ -n "${KMLB_KERNEL_DIR:-}" ]; then
+		[ -f "$KMLB_KERNEL_DIR/vmlinuz" ] || die "no vmlinuz in $KMLB_KERNEL_DIR"
+		return 0
+	fi
+	local pkg ver dir tmp m
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	if [ -z "$pkg" ]; then
+		apt-get update -qq >&2 || true
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	fi
+	if [ -n "$pkg" ]; then
+		ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2; exit }')
+		dir=$KMLB_CACHE/kernel/${pkg}_$ver
+	else
+		dir=$(printf '%s\n' "$KMLB_CACHE"/kernel/linux-image-*/vmlinuz | sort -V | tail -n 1)
+		dir=${dir%/vmlinuz}
+		[ -f "$dir/vmlinuz" ] || die "cannot resolve linux-image-amd64 and no cached kernel"
+	fi
+	if [ ! -f "$dir/vmlinuz" ]; then
+		log "fetching $pkg $ver"
+		mkdir -p "$KMLB_CACHE"
+		tmp=$(mktemp -d "$KMLB_CACHE/kernel-dl.XXXXXX")
+		chmod 755 "$tmp"
+		(cd "$tmp" && apt-get download "$pkg=$ver" >&2) || die "apt-get download $pkg failed"
+		dpkg -x "$tmp"/*.deb "$tmp/x" || die "dpkg -x failed"
+		mkdir -p "$tmp/k/modules"
+		cp "$tmp"/x/boot/vmlinuz-* "$tmp/k/vmlinuz"
+		cp "$tmp"/x/boot/config-* "$tmp/k/config"
+		for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
+			drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
+			drivers/virtio/virtio_pci drivers/block/virtio_blk; do
+			cp "$tmp"/x/lib/modules/*/kernel/$m.ko "$tmp/k/modules/" ||
+				die "module $m.ko missing in $pkg"
+		done
+		basename "$tmp"/x/lib/modules/* > "$tmp/k/release"
+		rm -rf "$dir"
+		mkdir -p "$(dirname "$dir")"
+		mv "$tmp/k" "$dir"
+		rm -rf "$tmp"
+	fi
+	KMLB_KERNEL_DIR=$dir
+}
+
+# ---- linux-headers for exactly that kernel (really installed) ----
+ensure_headers() {
+	local rel=$1
+	[ -f "/usr/src/linux-headers-$rel/Makefile" ] && return 0
+	[ "$(id -u)" = 0 ] || die "need linux-headers-$rel installed (run as root)"
+	log "installing linux-headers-$rel"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "linux-headers-$rel" >&2 || {
+		apt-get update -qq >&2 || true
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "linux-headers-$rel" >&2
+	} || die "apt-get install linux-headers-$rel failed"
+}
+
+# ---- the model and its C header ----
+model_header() {
+	local mdir=$OUT/model
+	mkdir -p "$mdir"
+	if [ -z "$MODEL" ]; then
+		[ -x "$KMLB" ] || { log "building kmlb"; cmake --build "$REPO/build" -j2 >&2 ||
+			die "no $KMLB (cmake -S $REPO -B $REPO/build && cmake --build $REPO/build)"; }
+		# cached per kmlb binary: the same binary trains the same model
+		local key cache p
+		key=$(cat "$KMLB" "$0" ${TRAIN_RAW//,/ } | md5sum | cut -c1-16)
+		cache=$KMLB_CACHE/deploy-model/$key
+		if [ ! -f "$cache/train/model.json" ]; then
+			log "training a model: presets balanced+overloaded+idle, 100000 states each, modern features, 6.1 (about a minute)"
+			mkdir -p "$cache"
+			for p in balanced overloaded idle; do
+				"$KMLB" generate --preset $p --kernel 6.1 --features modern --rows 100000 \
+					--seed 2 --out "$cache/$p.csv" >/dev/null 2>>"$cache/generate.log" ||
+					die "kmlb generate failed (see $cache/generate.log)"
+			done
+			{ cat "$cache/balanced.csv"; tail -n +2 "$cache/overloaded.csv"; tail -n +2 "$cache/idle.csv"; } \
+				>"$cache/mix.csv"
+			local raw n=0
+			for raw in ${TRAIN_RAW//,/ }; do
+				n=$((n + 1))
+				"$KMLB" prep --in "$raw" --out "$cache/real-$n.csv" --features modern >/dev/null ||
+					die "kmlb prep --in $raw failed"
+				# real rows count three times: they are few and they are the target
+				for _ in 1 2 3; do tail -n +2 "$cache/real-$n.csv" >>"$cache/mix.csv"; done
+				rm -f "$cache/real-$n.csv"*
+			done
+			rm -f "$cache"/balanced.csv* "$cache"/overloaded.csv* "$cache"/idle.csv*
+			"$KMLB" train --data "$cache/mix.csv" --out "$cache/train.tmp" --quiet \
+				>/dev/null 2>"$cache/train.log" || die "kmlb train failed (see $cache/train.log)"
+			rm -f "$cache/mix.csv"
+			rm -rf "$cache/train"
+			mv "$cache/train.tmp" "$cache/train"
+		fi
+		MODEL=$cache/train/model.json
+	fi
+	[ -f "$MODEL" ] || die "no model $MODEL"
+	"$KMLB" export-c --model "$MODEL" --out "$mdir/kmlb_model.h" >&2 || die "kmlb export-c failed"
+	HEADER_KIND=export-c
+	cp "$MODEL" "$mdir/model.json" 2>/dev/null || true
+}
+
+# ---- module, guest programs, initramfs ----
+build_all() {
+	local rel=$1 b=$KMLB_CACHE/build/module-$1 root
+	mkdir -p "$b"
+	make -s -C "$KDIR_REPO" KVER="$rel" BUILD="$b/kmod" MODEL_H="$OUT/model/kmlb_model.h" \
+		>"$OUT/module-build.log" 2>&1 || { tail -n 20 "$OUT/module-build.log" >&2; die "module build failed"; }
+	cc -O2 -Wall -static -o "$b/kmlb_offsets" "$KDIR_REPO/guest/kmlb_offsets.c" \
+		-lbpf -lelf -lz -lzstd || die "kmlb_offsets build failed"
+	cc -O2 -Wall -static -pthread -o "$b/kmlb_work" "$KDIR_REPO/guest/kmlb_work.c" ||
+		die "kmlb_work build failed"
+	root=$(mktemp -d "$b/initramfs.XXXXXX")
+	mkdir -p "$root/bin" "$root/modules"
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$b/kmlb_offsets" "$b/kmlb_work" "$root/bin/"
+	cp "$b/kmod/kmlb.ko" "$root/kmlb.ko"
+	cp "$KMLB_KERNEL_DIR"/modules/*.ko "$root/modules/"
+	cp "$KDIR_REPO/guest/init.sh" "$root/init"
+	chmod 755 "$root/init"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$OUT/initramfs.cpio" ||
+		die "cpio failed"
+	rm -rf "$root"
+}
+
+qemu_usable() {
+	command -v qemu-system-x86_64 >/dev/null || return 1
+	timeout 3 qemu-system-x86_64 -accel tcg -machine q35 -nodefaults \
+		-display none -monitor none -serial none -S </dev/null >/dev/null 2>&1
+	[ $? -eq 124 ]
+}
+
+# Boot (retrying a boot that never prints KMLB-BEGIN) and unpack the results.
+run_guest() {
+	local attempt img=$OUT/out.img log rc t0 t1
+	local append="$CMDLINE_BASE kmlb.mode=$MODE kmlb.loads=$LOADS kmlb.seconds=$SECS kmlb.reps=$REPS kmlb.bench=$BENCH kmlb.size=$SIZE kmlb.safety=$SAFETY${KMLB_EXTRA_CMDLINE:+ $KMLB_EXTRA_CMDLINE}"
+	for attempt in 1 2 3; do
+		log="$OUT/serial.log"
+		rm -f "$img"
+		truncate -s 256M "$img"
+		log "boot $attempt: mode $MODE, loads $LOADS, ${SECS}s per phase, $REPS reps, limit ${LIMIT}s"
+		t0=$(date +%s)
+		timeout -k 10 "$LIMIT" qemu-system-x86_64 \
+			-accel tcg,thread=multi -machine q35 -cpu max,vendor=GenuineIntel \
+			-smp 8,sockets=2,cores=2,threads=2 -m 2G \
+			-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
+			-numa node,nodeid=0,memdev=m0 -numa node,nodeid=1,memdev=m1 \
+			-numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1 \
+			-numa dist,src=0,dst=1,val=20 \
+			-kernel "$KMLB_KERNEL_DIR/vmlinuz" -initrd "$OUT/initramfs.cpio" \
+			-append "$append" -drive file="$img",format=raw,if=virtio \
+			-no-reboot -nographic </dev/null >"$log" 2>&1 &
+		local qpid=$! waited=0
+		# a boot that shows no KMLB-BEGIN within 120 s is stuck: retry
+		while kill -0 "$qpid" 2>/dev/null; do
+			if [ $waited -ge 120 ] && ! grep -q 'KMLB-BEGIN' "$log"; then
+				kill "$qpid" 2>/dev/null
+				break
+			fi
+			sleep 1
+			waited=$((waited + 1))
+		done
+		wait "$qpid"
+		rc=$?
+		t1=$(date +%s)
+		WALL_S=$((t1 - t0))
+		if grep -q 'KMLB-BEGIN' "$log"; then
+			rm -rf "$OUT/guest"
+			mkdir -p "$OUT/guest"
+			tar -xf "$img" -C "$OUT/guest" 2>/dev/null || log "no results on the guest disk"
+			rm -f "$img"
+			ATTEMPTS=$attempt
+			grep -q '^KMLB-END' "$log" || log "guest did not finish (qemu rc=$rc after ${WALL_S}s)"
+			return 0
+		fi
+		log "boot $attempt stuck (qemu rc=$rc, ${WALL_S}s); last lines:"
+		tail -n 5 "$log" >&2
+	done
+	rm -f "$img"
+	die "guest never booted after 3 attempts (see $OUT/serial.log)"
+}
+
+T_START=$(date +%s)
+ensure_tools
+if ! qemu_usable; then
+	echo "kmlb-deploy: qemu-system-x86_64 cannot run here (TCG); nothing measured" >&2
+	exit 77
+fi
+fetch_kernel
+REL=$(cat "$KMLB_KERNEL_DIR/release")
+ensure_headers "$REL"
+model_header
+build_all "$REL"
+T_BUILT=$(date +%s)
+run_guest
+python3 "$KDIR_REPO/tools/summarize.py" --dir "$OUT" --mode "$MODE" --seconds "$SECS" \
+	--header-kind "$HEADER_KIND" --kernel "$REL" --wall "$WALL_S" \
+	--build-seconds $((T_BUILT - T_START)) --attempts "$ATTEMPTS" ||
+	die "summarize failed"
+rm -f "$OUT/initramfs.cpio"
+if "$KMLB" --help 2>/dev/null | grep -q '^ *report'; then
+	"$KMLB" report --in "$OUT" || log "kmlb report failed"
+else
+	python3 -m json.tool "$OUT/summary.json" | head -n 40
+fi
+grep -q '^KMLB-END rc=0' "$OUT/serial.log" || { log "guest checks failed or the guest did not finish: see $OUT/serial.log"; exit 1; }
+exit 0

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmlb_offsets - print the module parameters kmlb.ko needs, found in the
+ * running kernel's BTF (/sys/kernel/btf/vmlinux) and /proc/kallsyms.
+ *
+ *   insmod kmlb.ko $(kmlb_offsets) mode=shadow
+ *
+ * Every entry of kmlb_offsets.h must be found, with the member size the
+ * module reads, or this prints what is missing and exits 1 (the module
+ * would refuse to load without it anyway). Runs as root in the guest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/btf.h>
+
+#include "../kmlb_offsets.h"
+
+static int failures;
+
+static long member_offset(const struct btf *btf, const char *sname,
+			  const char *mname, long want_bytes)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int id, i;
+
+	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	if (id < 0) {
+		fprintf(stderr, "kmlb_offsets: struct %s not in BTF\n", sname);
+		failures++;
+		return -1;
+	}
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		long bits = btf_member_bit_offset(t, i);
+		long size;
+
+		if (strcmp(btf__name_by_offset(btf, m->name_off), mname))
+			continue;
+		if (bits % 8 || btf_member_bitfield_size(t, i)) {
+			fprintf(stderr, "kmlb_offsets: %s.%s is a bit field\n",
+				sname, mname);
+			failures++;
+			return -1;
+		}
+		size = btf__resolve_size(btf, m->type);
+		if (want_bytes > 0 && size != want_bytes) {
+			fprintf(stderr,
+				"kmlb_offsets: %s.%s has %ld bytes, the module reads %ld\n",
+				sname, mname, size, want_bytes);
+			failures++;
+			return -1;
+		}
+		return bits / 8;
+	}
+	fprintf(stderr, "kmlb_offsets: %s has no member %s\n", sname, mname);
+	failures++;
+	return -1;
+}
+
+static long long enum_value(const struct btf *btf, const char *name)
+{
+	int n = btf__type_cnt(btf), id, i, found = 0;
+	long long value = 0;
+
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t);
+
+			for (i = 0; i < btf_vlen(t); i++, e++) {
+				if (strcmp(btf__name_by_offset(btf, e->name_off), name))
+					continue;
+				if (found && value != e->val) {
+					fprintf(stderr, "kmlb_offsets: %s is ambiguous\n", name);
+					failures++;
+					return -1;
+				}
+				value = e->val;
+				found = 1;
+			}
+		}
+	}
+	if (!found) {
+		fprintf(stderr, "kmlb_offsets: enumerator %s not in BTF\n", name);
+		failures++;
+		return -1;
+	}
+	return value;
+}
+
+static unsigned long symbol_address(const char *name)
+{
+	char line[512], sym[256], type;
+	unsigned long addr, found = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f) {
+		fprintf(stderr, "kmlb_offsets: /proc/kallsyms: %s\n", strerror(errno));
+		failures++;
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '['))
+			continue; /* a module's symbol */
+		if (sscanf(line, "%lx %c %255s", &addr, &type, sym) != 3)
+			continue;
+		if (strcmp(sym, name))
+			continue;
+		if (found && found != addr) {
+			fprintf(stderr, "kmlb_offsets: symbol %s is ambiguous\n", name);
+			failures++;
+			fclose(f);
+			return 0;
+		}
+		found = addr;
+	}
+	fclose(f);
+	if (!found) {
+		fprintf(stderr, "kmlb_offsets: symbol %s not in /proc/kallsyms (root?)\n",
+			name);
+		failures++;
+	}
+	return found;
+}
+
+int main(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	if (!btf) {
+		fprintf(stderr, "kmlb_offsets: cannot load the kernel's BTF: %s\n",
+			strerror(errno));
+		return 1;
+	}
+#define PRIVATE(param, s, m, bytes) \
+	printf("%s=%ld ", #param, member_offset(btf, s, m, bytes));
+	KMLB_PRIVATE_FIELDS(PRIVATE)
+#define HEADER(param, s, m) printf("%s=%ld ", #param, member_offset(btf, s, m, 0));
+	KMLB_HEADER_FIELDS(HEADER)
+#define ENUMV(param, name) printf("%s=%lld ", #param, enum_value(btf, name));
+	KMLB_ENUMS(ENUMV)
+#define SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name));
+	KMLB_SYMBOLS(SYMBOL)
+	printf("\n");
+	btf__free(btf);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmlb_offsets.h - what the module needs to know about the running kernel
+ * that linux-headers do not say, shared by the module (kmlb_main.c) and the
+ * guest helper that finds it in the kernel's BTF (guest/kmlb_offsets.c).
+ *
+ * struct lb_env, struct numa_group (kernel/sched/fair.c), struct rq,
+ * struct cfs_rq, struct task_group (kernel/sched/sched.h) and struct kthread
+ * (kernel/kthread.c) are private to the scheduler. Their member offsets
+ * come from /sys/kernel/btf/vmlinux at insmod time, as module parameters;
+ * the module refuses to load if one is missing. The helper also checks each
+ * member's size against the size the module reads.
+ *
+ * task_struct, sched_entity and sched_domain are in the headers the module
+ * is built against; the helper reports their offsets too and the module
+ * compares them with its own offsetof() (a wrong header fails the load).
+ *
+ * Enum values the module needs (BTF enumerators) and kernel symbols
+ * (/proc/kallsyms, checked with sprint_symbol() in the module) follow.
+ */
+#ifndef KMLB_OFFSETS_H
+#define KMLB_OFFSETS_H
+
+/* X(param, struct, member, bytes): a private struct's member. */
+#define KMLB_PRIVATE_FIELDS(X)                                  \
+	X(lb_env_sd, "lb_env", "sd", 8)                         \
+	X(lb_env_src_rq, "lb_env", "src_rq", 8)                 \
+	X(lb_env_src_cpu, "lb_env", "src_cpu", 4)               \
+	X(lb_env_dst_cpu, "lb_env", "dst_cpu", 4)               \
+	X(lb_env_dst_rq, "lb_env", "dst_rq", 8)                 \
+	X(lb_env_idle, "lb_env", "idle", 4)                     \
+	X(lb_env_flags, "lb_env", "flags", 4)                   \
+	X(rq_nr_running, "rq", "nr_running", 4)                 \
+	X(rq_nr_preferred_running, "rq", "nr_preferred_running", 4) \
+	X(rq_cpu, "rq", "cpu", 4)                               \
+	X(rq_clock_task, "rq", "clock_task", 8)                 \
+	X(rq_cfs, "rq", "cfs", 0)                               \
+	X(cfs_rq_avg, "cfs_rq", "avg", 0)                       \
+	X(cfs_rq_next, "cfs_rq", "next", 8)                     \
+	X(cfs_rq_last, "cfs_rq", "last", 8)                     \
+	X(cfs_rq_throttle_count, "cfs_rq", "throttle_count", 4) \
+	X(task_group_cfs_rq, "task_group", "cfs_rq", 8)         \
+	X(numa_group_total_faults, "numa_group", "total_faults", 8) \
+	X(numa_group_faults, "numa_group", "faults", 0)         \
+	X(kthread_flags, "kthread", "flags", 8)
+
+/* X(param, struct, member): a header struct's member (cross-check). */
+#define KMLB_HEADER_FIELDS(X)                                   \
+	X(task_struct_se, "task_struct", "se")                  \
+	X(task_struct_on_cpu, "task_struct", "on_cpu")          \
+	X(task_struct_numa_preferred_nid, "task_struct", "numa_preferred_nid") \
+	X(task_struct_numa_faults, "task_struct", "numa_faults") \
+	X(task_struct_worker_private, "task_struct", "worker_private") \
+	X(sched_entity_exec_start, "sched_entity", "exec_start") \
+	X(sched_entity_cfs_rq, "sched_entity", "cfs_rq")        \
+	X(sched_domain_flags, "sched_domain", "flags")          \
+	X(sched_domain_nr_balance_failed, "sched_domain", "nr_balance_failed") \
+	X(sched_avg_load_avg, "sched_avg", "load_avg")
+
+/* X(param, enumerator): an enum value. */
+#define KMLB_ENUMS(X)                                           \
+	X(enum_kthread_is_per_cpu, "KTHREAD_IS_PER_CPU")        \
+	X(enum_numa_direct, "NUMA_DIRECT")                      \
+	X(enum_sd_numa, "SD_NUMA")                              \
+	X(enum_sd_share_cpucapacity, "SD_SHARE_CPUCAPACITY")    \
+	X(enum_cpu_idle, "CPU_IDLE")                            \
+	X(enum_cpu_not_idle, "CPU_NOT_IDLE")                    \
+	X(enum_cpu_newly_idle, "CPU_NEWLY_IDLE")
+
+/* X(param, symbol): a kernel symbol's address. */
+#define KMLB_SYMBOLS(X)                                         \
+	X(sym_sysctl_sched_migration_cost, "sysctl_sched_migration_cost") \
+	X(sym_sched_numa_balancing, "sched_numa_balancing")     \
+	X(sym_cfs_bandwidth_used, "__cfs_bandwidth_used")       \
+	X(sym_fair_sched_class, "fair_sched_class")             \
+	X(sym_sched_numa_topology_type, "sched_numa_topology_type") \
+	X(sym_runqueues, "runqueues")
+
+#endif /* KMLB_OFFSETS_H */

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the guest's files (DIR/guest/) into DIR/summary.json.
+
+Called by kernel/deploy.sh. Inputs written by kernel/guest/init.sh:
+stats-<mode>-<load>.txt and rq-<mode>-<load>.txt per load phase (the
+module's debugfs files), bench.txt (one benchmark run a line),
+stats-bench.txt, stats-switch.txt, stats-final.txt, checks.txt, guest.env.
+
+"native" is the module loaded with mode=off (the kretprobes time the
+functions but nothing else runs); "model" is mode=shadow or replace.
+Latency percentiles are pooled over the load phases from the module's
+log-linear histograms (16 buckets per power of two: about 4 % resolution).
+All times are TCG times: compare native and model within one run.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+
+SCHEMA_VERSION = 1
+SERIES = ["cmt_native_ns", "cmt_hooked_ns", "model_ns", "load_balance_ns"]
+
+
+def read_stats(path):
+    """debugfs/kmlb/stats: 'key value' lines and 'hist.<series> lo count'."""
+    kv, hist = {}, {s: {} for s in SERIES}
+    if not os.path.exists(path):
+        return None
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 3 and parts[0].startswith("hist."):
+            s = parts[0][5:]
+            hist.setdefault(s, {})[int(parts[1])] = int(parts[2])
+        elif len(parts) == 2:
+            try:
+                kv[parts[0]] = int(parts[1])
+            except ValueError:
+                kv[parts[0]] = parts[1]
+    return {"kv": kv, "hist": hist}
+
+
+def read_rq(path):
+    out = {"samples": 0, "maxdiff": {}, "total": {}}
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        p = line.split()
+        if p[0] == "samples":
+            out["samples"] = int(p[1])
+        elif p[0] in ("maxdiff", "total"):
+            out[p[0]][int(p[1])] = int(p[2])
+    return out
+
+
+def bucket_width(lo):
+    if lo < 16:
+        return 1
+    e = lo.bit_length() - 1
+    return 1 << (e - 4)
+
+
+def hist_percentile(hist, q):
+    n = sum(hist.values())
+    if n == 0:
+        return None
+    rank = (n - 1) * q
+    seen = 0
+    for lo in sorted(hist):
+        seen += hist[lo]
+        if seen > rank:
+            return lo + bucket_width(lo) / 2.0
+    lo = max(hist)
+    return lo + bucket_width(lo) / 2.0
+
+
+def hist_summary(hist):
+    n = sum(hist.values())
+    if n == 0:
+        return {"count": 0}
+    mean = sum((lo + bucket_width(lo) / 2.0) * c for lo, c in hist.items()) / n
+    out = {"count": n, "mean": round(mean, 1)}
+    for q in (10, 25, 50, 75, 90, 99):
+        out["p%d" % q] = round(hist_percentile(hist, q / 100.0), 1)
+    return out
+
+
+def merge(dst, src):
+    for k, v in src.items():
+        dst[k] = dst.get(k, 0) + v
+
+
+def int_hist_summary(h):
+    n = sum(h.values())
+    if n == 0:
+        return {"samples": 0}
+    xs = sorted(h)
+    mean = sum(k * c for k, c in h.items()) / n
+
+    def pct(q):
+        rank, seen = (n - 1) * q, 0
+        for k in xs:
+            seen += h[k]
+            if seen > rank:
+                return k
+        return xs[-1]
+
+    return {"samples": n, "mean": round(mean, 3), "p50": pct(0.5), "p90": pct(0.9),
+            "p99": pct(0.99), "max": xs[-1],
+            "histogram": {str(k): h[k] for k in xs}}
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return round(a / b, 4)
+
+
+def counters(kv):
+    keys = ["calls", "hard", "active", "heuristic", "decisions", "agreements",
+            "heuristic_agreements", "overrides", "overrides_to_migrate",
+            "overrides_hard", "fallbacks", "teacher_mismatch", "model_ns_sum",
+            "model_ns_count", "cmt_nmissed", "lb_nmissed"]
+    return {k: kv.get(k, 0) for k in keys}
+
+
+def by_prefix(kv, prefix):
+    return {k[len(prefix):]: v for k, v in kv.items()
+            if k.startswith(prefix) and isinstance(v, int) and v}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--mode", required=True)
+    ap.add_argument("--seconds", type=int, required=True)
+    ap.add_argument("--header-kind", default="")
+    ap.add_argument("--kernel", default="")
+    ap.add_argument("--wall", type=float, default=0)
+    ap.add_argument("--build-seconds", type=float, default=0)
+    ap.add_argument("--attempts", type=int, default=1)
+    a = ap.parse_args()
+    g = os.path.join(a.dir, "guest")
+    mode = a.mode
+
+    env = {}
+    if os.path.exists(os.path.join(g, "guest.env")):
+        for line in open(os.path.join(g, "guest.env")):
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                env[k] = v
+    loads = sorted({int(m.group(1)) for f in os.listdir(g) if os.path.isdir(g)
+                    for m in [re.match(r"stats-off-(\d+)\.txt$", f)] if m}) \
+        if os.path.isdir(g) else []
+
+    phases = []
+    pooled = {cfg: {s: {} for s in SERIES} for cfg in ("native", "model")}
+    rq_pool = {cfg: {"maxdiff": {}, "total": {}} for cfg in ("native", "model")}
+    totals = {}
+    reasons, disagree, fallback = {}, {}, {}
+    for load in loads:
+        for cfg, name in (("native", "off"), ("model", mode)):
+            st = read_stats(os.path.join(g, "stats-%s-%d.txt" % (name, load)))
+            rq = read_rq(os.path.join(g, "rq-%s-%d.txt" % (name, load)))
+            if st is None:
+                continue
+            for s in SERIES:
+                merge(pooled[cfg][s], st["hist"].get(s, {}))
+            merge(rq_pool[cfg]["maxdiff"], rq["maxdiff"])
+            merge(rq_pool[cfg]["total"], rq["total"])
+            c = counters(st["kv"])
+            ph = {"load_pct": load, "config": cfg, "mode": name, "counters": c,
+                  "latency_ns": {s: hist_summary(st["hist"].get(s, {})) for s in SERIES},
+                  "rq_maxdiff": int_hist_summary(rq["maxdiff"]),
+                  "rq_total": int_hist_summary(rq["total"])}
+            if cfg == "model":
+                merge(totals, c)
+                merge(reasons, by_prefix(st["kv"], "reason."))
+                merge(disagree, by_prefix(st["kv"], "disagree."))
+                merge(fallback, by_prefix(st["kv"], "fallback."))
+                ph["agreement"] = ratio(c["agreements"], c["decisions"])
+            phases.append(ph)
+
+    bench_stats = read_stats(os.path.join(g, "stats-bench.txt"))
+    if bench_stats:
+        c = counters(bench_stats["kv"])
+        for k in ("calls", "hard", "active", "heuristic", "decisions", "agreements",
+                  "heuristic_agreements", "overrides", "overrides_to_migrate",
+                  "overrides_hard", "fallbacks", "teacher_mismatch"):
+            totals[k] = totals.get(k, 0) + c[k]
+        merge(reasons, by_prefix(bench_stats["kv"], "reason."))
+        merge(disagree, by_prefix(bench_stats["kv"], "disagree."))
+        merge(fallback, by_prefix(bench_stats["kv"], "fallback."))
+
+    # benchmarks
+    runs = {}
+    bpath = os.path.join(g, "bench.txt")
+    if os.path.exists(bpath):
+        for line in open(bpath):
+            p = line.split()
+            if len(p) >= 5 and p[3] == "elapsed_ns":
+                cfg = "native" if p[1] == "off" else "model"
+                runs.setdefault(p[0], {}).setdefault(cfg, []).append(int(p[4]) / 1e9)
+    benchmarks = {}
+    for b, by in runs.items():
+        out = {}
+        for cfg, xs in by.items():
+            med = statistics.median(xs)
+            out[cfg] = {"runs_s": [round(x, 4) for x in xs], "median_s": round(med, 4),
+                        "min_s": round(min(xs), 4), "max_s": round(max(xs), 4),
+                        "spread": round((max(xs) - min(xs)) / med, 4) if med else None}
+        if "native" in out and "model" in out:
+            out["ratio"] = ratio(out["model"]["median_s"], out["native"]["median_s"])
+        benchmarks[b] = out
+
+    checks = {}
+    cpath = os.path.join(g, "checks.txt")
+    if os.path.exists(cpath):
+        for line in open(cpath):
+            p = line.split()
+            if len(p) == 3:
+                checks[p[1]] = p[2]
+    for extra in ("switch", "final"):
+        st = read_stats(os.path.join(g, "stats-%s.txt" % extra))
+        if st:
+            checks["overrides_hard_" + extra] = st["kv"].get("overrides_hard", -1)
+
+    cost = {}
+    nat, mod = pooled["native"], pooled["model"]
+    cmt_nat = hist_percentile(nat["cmt_native_ns"], 0.5) if nat["cmt_native_ns"] else None
+    cmt_mod = hist_percentile(mod["cmt_hooked_ns"], 0.5) if mod["cmt_hooked_ns"] else None
+    lb_nat = hist_percentile(nat["load_balance_ns"], 0.5) if nat["load_balance_ns"] else None
+    lb_mod = hist_percentile(mod["load_balance_ns"], 0.5) if mod["load_balance_ns"] else None
+    cost["can_migrate_task"] = {
+        "native_median_ns": cmt_nat, "model_median_ns": cmt_mod,
+        "ratio": ratio(cmt_mod, cmt_nat),
+        "native": hist_summary(nat["cmt_hooked_ns"]),
+        "model": hist_summary(mod["cmt_hooked_ns"]),
+        "what": "entry of can_migrate_task to the end of kmlb's return handler "
+                "(native: mode off, the handler only times; model: reads the "
+                "inputs, recomputes the kernel's decision, runs the model)"}
+    cost["load_balance"] = {
+        "native_median_ns": lb_nat, "model_median_ns": lb_mod,
+        "ratio": ratio(lb_mod, lb_nat),
+        "native": hist_summary(nat["load_balance_ns"]),
+        "model": hist_summary(mod["load_balance_ns"]),
+        "what": "entry to return of load_balance (kretprobe pair), all calls"}
+    cost["model_only"] = hist_summary(mod["model_ns"])
+    cost["can_migrate_task_body"] = {
+        "native": hist_summary(nat["cmt_native_ns"]),
+        "model": hist_summary(mod["cmt_native_ns"]),
+        "what": "entry to return of can_migrate_task itself (kretprobe pair)"}
+
+    dec = totals.get("decisions", 0)
+    summary = {
+        "schema": "kmlb-deploy-summary",
+        "schema_version": SCHEMA_VERSION,
+        "mode": mode,
+        "agreement": ratio(totals.get("agreements", 0), dec),
+        "decisions": dec,
+        "heuristic_agreement": ratio(totals.get("heuristic_agreements", 0),
+                                     totals.get("heuristic", 0)),
+        "heuristic_decisions": totals.get("heuristic", 0),
+        "active_balance_decisions": totals.get("active", 0),
+        "hard_refusals": totals.get("hard", 0),
+        "calls": totals.get("calls", 0),
+        "overrides": totals.get("overrides", 0),
+        "overrides_to_migrate": totals.get("overrides_to_migrate", 0),
+        "overrides_hard": totals.get("overrides_hard", 0),
+        "fallbacks": totals.get("fallbacks", 0),
+        "teacher_mismatch": totals.get("teacher_mismatch", 0),
+        "fallbacks_by_kind": fallback,
+        "calls_by_reason": reasons,
+        "disagreements_by_reason": disagree,
+        "cost": cost,
+        "rq_maxdiff": {cfg: int_hist_summary(rq_pool[cfg]["maxdiff"]) for cfg in rq_pool},
+        "rq_total": {cfg: int_hist_summary(rq_pool[cfg]["total"]) for cfg in rq_pool},
+        "benchmarks": benchmarks,
+        "phases": phases,
+        "checks": checks,
+        "checks_ok": bool(checks) and all(v in ("ok", 0) for v in checks.values()),
+        "run": {"kernel": a.kernel or env.get("uname_r", ""), "guest": env,
+                "seconds_per_phase": a.seconds, "loads_pct": loads,
+                "model_header": a.header_kind, "qemu_wall_seconds": a.wall,
+                "build_seconds": a.build_seconds, "boot_attempts": a.attempts,
+                "accelerator": "tcg",
+                "note": "TCG timings: compare native and model within this run, as ratios"},
+        "chen2020": {"can_migrate_task_ratio": 1.36, "load_balance_ratio": 1.13,
+                     "benchmarks": "within about 5 % of native (PARSEC)",
+                     "source": "Chen et al., APSys 2020, Linux 4.15, 56 CPUs, QEMU/KVM"},
+    }
+    tmp = os.path.join(a.dir, "summary.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(summary, f, indent=2, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, os.path.join(a.dir, "summary.json"))
+
+
+if __name__ == "__main__":
+    main()

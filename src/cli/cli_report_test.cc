@@ -1,0 +1,90 @@
+// kmlb report: reads a deploy summary.json, prints the table beside Chen's
+// figures, writes report.md; refuses missing and malformed input.
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+#include "atomic_file.h"
+#include "cli_test_util.h"
+
+namespace kmlb {
+namespace {
+
+using testing::run_kmlb;
+using testing::TempDir;
+
+constexpr const char *kSummary = R"({
+  "schema": "kmlb-deploy-summary", "schema_version": 1, "mode": "replace",
+  "agreement": 0.9995, "decisions": 2000, "heuristic_agreement": 0.9994,
+  "heuristic_decisions": 1900, "overrides": 1, "overrides_hard": 0,
+  "fallbacks": 0, "teacher_mismatch": 0,
+  "disagreements_by_reason": {"cache_cold.kernel1": 1},
+  "cost": {
+    "can_migrate_task": {"native_median_ns": 2000, "model_median_ns": 3000, "ratio": 1.5},
+    "load_balance": {"native_median_ns": 40000, "model_median_ns": 42000, "ratio": 1.05},
+    "model_only": {"count": 10, "p50": 700}
+  },
+  "rq_maxdiff": {"native": {"samples": 4, "mean": 1.5, "p90": 2, "max": 2,
+                            "histogram": {"1": 2, "2": 2}},
+                 "model": {"samples": 4, "mean": 1.25, "p90": 2, "max": 2,
+                           "histogram": {"1": 3, "2": 1}}},
+  "rq_total": {"native": {"samples": 4, "mean": 8, "p90": 9, "max": 9, "histogram": {"7": 2, "9": 2}},
+               "model": {"samples": 4, "mean": 8, "p90": 9, "max": 9, "histogram": {"7": 2, "9": 2}}},
+  "benchmarks": {"fibo": {"native": {"runs_s": [1.0, 1.1, 0.9], "median_s": 1.0, "min_s": 0.9,
+                                     "max_s": 1.1, "spread": 0.2},
+                          "model": {"runs_s": [1.02, 1.0, 1.05], "median_s": 1.02, "min_s": 1.0,
+                                    "max_s": 1.05, "spread": 0.05},
+                          "ratio": 1.02}},
+  "phases": [{"load_pct": 200, "config": "model", "mode": "replace",
+              "counters": {"calls": 10, "decisions": 8, "overrides": 1},
+              "latency_ns": {"cmt_hooked_ns": {"p50": 3000}}, "rq_maxdiff": {"mean": 1.25},
+              "agreement": 0.875}],
+  "checks": {"module_loads": "ok", "final_unload": "ok", "overrides_hard_final": 0},
+  "run": {"kernel": "6.1.0-56-amd64", "model_header": "export-c"}
+})";
+
+TEST(CliReport, TableBesideChenAndReportFile)
+{
+	TempDir dir;
+	write_file_atomic(dir / "summary.json", kSummary);
+	const auto r = run_kmlb("report --in " + dir.path().string());
+	ASSERT_EQ(r.exit_code, 0) << r.output;
+	EXPECT_NE(r.output.find("99.950 % of 2000 decisions"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("x1.50 (+50 %)"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("x1.36 (+36 %)"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("x1.13 (+13 %)"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("fibo runtime, median of 3"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("3 of 3 ok"), std::string::npos) << r.output;
+	const std::string md = read_file(dir / "report.md");
+	EXPECT_NE(md.find("| live agreement (model vs kernel) | 99.950 % of 2000 decisions |"), std::string::npos)
+		<< md;
+	EXPECT_NE(md.find("cache_cold.kernel1"), std::string::npos) << md;
+}
+
+TEST(CliReport, JsonAndSeparateOutDir)
+{
+	TempDir dir;
+	write_file_atomic(dir / "summary.json", kSummary);
+	const auto r = run_kmlb("report --json --in " + dir.path().string() + " --out " + (dir / "rep"));
+	ASSERT_EQ(r.exit_code, 0) << r.output;
+	EXPECT_NE(r.output.find("\"chen2020\": \"x1.36 (+36 %)\""), std::string::npos) << r.output;
+	EXPECT_TRUE(std::filesystem::exists(dir / "rep/report.md"));
+}
+
+TEST(CliReport, MissingAndMalformedInput)
+{
+	TempDir dir;
+	EXPECT_EQ(run_kmlb("report --in " + (dir / "nothing")).exit_code, 66);
+	write_file_atomic(dir / "summary.json", "{not json");
+	auto r = run_kmlb("report --in " + dir.path().string());
+	EXPECT_EQ(r.exit_code, 65) << r.output;
+	write_file_atomic(dir / "summary.json", R"({"schema": "kmlb-deploy-summary", "schema_version": 9})");
+	r = run_kmlb("report --in " + dir.path().string());
+	EXPECT_EQ(r.exit_code, 65) << r.output;
+	EXPECT_NE(r.output.find("schema_version"), std::string::npos) << r.output;
+	EXPECT_EQ(run_kmlb("report").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace kmlb
