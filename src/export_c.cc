@@ -1,4 +1,5 @@
 #include "export_c.h"
+#include "subprocess.h"
 
 #include <algorithm>
 #include <array>
@@ -517,15 +518,6 @@ constexpr std::string_view kPackMacros = R"C(
 
 )C";
 
-// ---- subprocesses ---------------------------------------------------------
-
-std::string shell_quote(const std::string &s)
-{
-	std::string q = "'";
-	for (char c : s)
-		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return q + "'";
-}
 
 }  // namespace
 
@@ -676,19 +668,11 @@ ExportedModule ExportedModule::build(const FixedModel &m, const std::string &dir
 	for (const std::string &flag : harness_cflags())
 		cmd += " " + flag;
 	// The harness exports functions without prototypes in the header.
-	cmd += " -Wno-missing-prototypes -o " + shell_quote(so) + sources + " 2>&1";
-	FILE *p = ::popen(cmd.c_str(), "r");
-	if (!p)
-		throw Error(ExitCode::kFailure, "cannot run the C compiler (" + cmd + ")");
-	std::string output;
-	char buf[4096];
-	size_t n;
-	while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-		output.append(buf, n);
-	const int status = ::pclose(p);
-	if (status != 0)
+	cmd += " -Wno-missing-prototypes -o " + shell_quote(so) + sources;
+	const CommandOutput cc = run_command(cmd);
+	if (cc.exit_code != 0)
 		throw Error(ExitCode::kFailure,
-			    fmt::format("compiling the exported header failed:\n{}\n{}", cmd, output));
+			    fmt::format("compiling the exported header failed:\n{}\n{}", cmd, cc.output));
 	return load(so);
 }
 

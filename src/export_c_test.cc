@@ -1,4 +1,5 @@
 #include "export_c.h"
+#include "subprocess.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -22,24 +23,6 @@ namespace {
 
 using testing::TempDir;
 
-struct Shell {
-	int status;
-	std::string output;
-};
-
-Shell sh(const std::string &cmd)
-{
-	Shell r{-1, {}};
-	FILE *p = ::popen((cmd + " 2>&1").c_str(), "r");
-	if (!p)
-		return r;
-	char buf[4096];
-	size_t n;
-	while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-		r.output.append(buf, n);
-	r.status = ::pclose(p);
-	return r;
-}
 
 ModelFile fixture(const std::string &name)
 {
@@ -171,16 +154,16 @@ TEST(ExportC, HeaderCompilesAsFreestandingKernelCode)
 		write(dir / "stub/linux/math64.h", kStubMath64);
 		const std::string base = cc() + " -std=gnu11 -O2 -ffreestanding -nostdlib -mgeneral-regs-only" +
 					 kKernelWarnings + " -c " + (dir / "use.c");
-		const Shell user = sh(base + " -o " + (dir / "user.o"));
-		ASSERT_EQ(user.status, 0) << user.output;
-		const Shell kernel = sh(base + " -o " + (dir / "kernel.o") +
+		const CommandOutput user = run_command(base + " -o " + (dir / "user.o"));
+		ASSERT_EQ(user.exit_code, 0) << user.output;
+		const CommandOutput kernel = run_command(base + " -o " + (dir / "kernel.o") +
 					" -D__KERNEL__ -nostdinc -isystem " + (dir / "stub") +
 					" -mcmodel=kernel -mno-red-zone -fno-pic -fno-common -fno-strict-aliasing"
 					" -fno-asynchronous-unwind-tables -fno-strict-overflow -fno-delete-null-pointer-checks");
-		ASSERT_EQ(kernel.status, 0) << kernel.output;
+		ASSERT_EQ(kernel.exit_code, 0) << kernel.output;
 		for (const char *obj : {"user.o", "kernel.o"}) {
-			const Shell nm = sh("nm -u " + (dir / obj));
-			ASSERT_EQ(nm.status, 0) << nm.output;
+			const CommandOutput nm = run_command("nm -u " + (dir / obj));
+			ASSERT_EQ(nm.exit_code, 0) << nm.output;
 			EXPECT_EQ(nm.output, "") << obj << " needs external symbols";
 		}
 		// The feature set and sizes are what the header says.
@@ -214,8 +197,8 @@ static int __init kmlb_hdrtest_init(void)
 module_init(kmlb_hdrtest_init);
 MODULE_LICENSE("GPL");
 )C");
-	const Shell make = sh("make -C " + kdir + " M=" + dir.path().string() + " W=1 KCFLAGS=-Werror modules");
-	ASSERT_EQ(make.status, 0) << make.output;
+	const CommandOutput make = run_command("make -C " + kdir + " M=" + dir.path().string() + " W=1 KCFLAGS=-Werror modules");
+	ASSERT_EQ(make.exit_code, 0) << make.output;
 	EXPECT_TRUE(std::filesystem::exists(dir.path() / "kmlb_hdrtest.ko")) << make.output;
 }
 

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "subprocess.h"
+
 namespace kmlb::testing {
 
 struct RunResult {
@@ -16,18 +18,8 @@ struct RunResult {
 
 inline RunResult run_kmlb(const std::string &args)
 {
-	const std::string cmd = std::string(KMLB_BINARY) + " " + args + " 2>&1";
-	FILE *p = ::popen(cmd.c_str(), "r");
-	RunResult r{-1, {}};
-	if (!p)
-		return r;
-	char buf[4096];
-	size_t n;
-	while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-		r.output.append(buf, n);
-	const int status = ::pclose(p);
-	r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	return r;
+	const CommandOutput r = run_command(std::string(KMLB_BINARY) + " " + args);
+	return {r.exit_code, r.output};
 }
 
 // A fresh directory under the system temp dir, removed on destruction.

@@ -28,6 +28,7 @@
 
 #include "atomic_file.h"
 #include "command.h"
+#include "subprocess.h"
 #include "dataset.h"
 #include "exit_codes.h"
 #include "export_c.h"
@@ -196,39 +197,6 @@ void prepare_fixed(ModelPaths &m, const Rows &rows)
 
 // ---- small utilities -----------------------------------------------------------
 
-struct Shell {
-	int status;
-	std::string output;
-};
-
-Shell shell(const std::string &cmd)
-{
-	Shell r{-1, {}};
-	FILE *p = ::popen((cmd + " 2>&1").c_str(), "r");
-	if (!p)
-		return r;
-	char buf[4096];
-	size_t n;
-	while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-		r.output.append(buf, n);
-	r.status = ::pclose(p);
-	return r;
-}
-
-std::string quote(const std::string &s)
-{
-	std::string q = "'";
-	for (char c : s)
-		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return q + "'";
-}
-
-std::string self_exe()
-{
-	std::error_code ec;
-	const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-	return ec ? std::string("kmlb") : p.string();
-}
 
 std::string cpu_model()
 {
@@ -423,26 +391,26 @@ int run_infer(const InferOptions &o)
 
 	// Instructions per decision.
 	std::string callgrind_note;
-	const bool have_valgrind = !o.no_callgrind && shell("valgrind --version").status == 0;
+	const bool have_valgrind = !o.no_callgrind && run_command("valgrind --version").exit_code == 0;
 	if (o.no_callgrind)
 		callgrind_note = "not measured (--no-callgrind)";
 	else if (!have_valgrind)
 		callgrind_note = "not measured: valgrind is not installed";
 	if (have_valgrind) {
-		const std::string exe = self_exe();
+		const std::string exe = self_executable();
 		auto count = [&](const Slot &s, size_t n) -> std::optional<uint64_t> {
 			const std::string out = tmp / "callgrind.out";
 			std::string cmd = fmt::format("valgrind --tool=callgrind --callgrind-out-file={} {} bench worker --path {} "
 						      "--decisions {}",
-						      quote(out), quote(exe), s.result.path, n);
+						      shell_quote(out), shell_quote(exe), s.result.path, n);
 			if (s.model != SIZE_MAX) {
 				const ModelPaths &m = models[s.model];
-				cmd += fmt::format(" --model {} --fixed {}", quote(m.float_path), quote(m.fixed_path));
+				cmd += fmt::format(" --model {} --fixed {}", shell_quote(m.float_path), shell_quote(m.fixed_path));
 				if (!m.so_path.empty())
-					cmd += " --so " + quote(m.so_path);
+					cmd += " --so " + shell_quote(m.so_path);
 			}
-			const Shell r = shell(cmd);
-			if (r.status != 0)
+			const CommandOutput r = run_command(cmd);
+			if (r.exit_code != 0)
 				return std::nullopt;
 			const std::string text = read_file(out);
 			for (const char *key : {"\nsummary: ", "\ntotals: "}) {

@@ -10,6 +10,7 @@
 #include "atomic_file.h"
 #include "command.h"
 #include "exit_codes.h"
+#include "fixed_point.h"
 #include "generator.h"
 #include "prep.h"
 #include "progress.h"
@@ -62,10 +63,11 @@ int run_reproduce(const ReproduceOptions &o)
 	nlohmann::json results = nlohmann::json::array();
 	fmt::print("kmlb reproduce: the seed report's data set ({} rows, seed {}), hold-out {} rows\n\n", data.rows,
 		   o.seed, static_cast<size_t>(std::llround(data.rows * report.test_fraction)));
-	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>7} {:>8}\n", "model / protocol", "params", "accuracy",
-		   "misclassified", "epochs", "seconds");
-	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>7} {:>8}\n", "seed report (Keras, as published)", "573", "99 %",
-		   "106 / 21600", "-", "-");
+	const Calibration cal = calibration_from_dataset(data, o.out + "/seed.csv");
+	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}\n", "model / protocol", "params", "accuracy",
+		   "misclassified", "fixed point", "epochs", "seconds");
+	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}\n", "seed report (Keras, as published)", "573",
+		   "99 %", "106 / 21600", "-", "-", "-");
 	for (const Run &run : runs) {
 		EpochProgress progress(run.name, run.config.folds, run.config.max_epochs, o.quiet);
 		TrainHooks hooks;
@@ -80,12 +82,24 @@ int run_reproduce(const ReproduceOptions &o)
 		const std::string label = fmt::format(
 			"kmlb {} {}", run.name,
 			run.name == "chen-15-10-1" ? "(recommended)" : fmt::format("(15-15-12-10-1)"));
-		fmt::print("{:<34} {:>7} {:>9.4f}% {:>7} / {:<6} {:>7} {:>8.1f}\n", label, r.model.param_count(),
-			   100.0 * r.test.accuracy, r.test.misclassified, r.test.rows, epochs, r.seconds);
+		// The same model in the kernel's integer arithmetic (kmlb quantize
+		// defaults), scored on the same hold-out rows.
+		ModelFile file;
+		file.model = r.model;
+		file.feature_set = data.feature_set;
+		const QuantizeResult q = quantize(file, cal, {});
+		save_fixed_model(o.out + "/" + run.name + "/model.q.json", q.model);
+		const FixedScore fixed = score_fixed(r.model, q.model, cal, holdout_split(data.y, run.config).test);
+		fmt::print("{:<34} {:>7} {:>9.4f}% {:>7} / {:<6} {:>11} {:>7} {:>8.1f}\n", label, r.model.param_count(),
+			   100.0 * r.test.accuracy, r.test.misclassified, r.test.rows, fixed.fixed_misclassified, epochs,
+			   r.seconds);
 		std::fflush(stdout);
 		nlohmann::json j = training_metrics(r, run.config, data);
 		j["run"] = run.name;
 		j["epochs_total"] = epochs;
+		j["fixed_point"] = {{"frac_bits", q.chosen.frac_bits},
+				    {"test_misclassified", fixed.fixed_misclassified},
+				    {"test_disagreements_with_float", fixed.disagreements}};
 		results.push_back(j);
 	}
 	const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -96,7 +110,9 @@ int run_reproduce(const ReproduceOptions &o)
 				  {"runs", results},
 				  {"seconds", secs}};
 	write_file_atomic(o.out + "/reproduce.json", summary.dump(2) + "\n");
-	fmt::print("\n{:.1f} s in all; models, metrics, histories and plots in {}/\n", secs, o.out);
+	fmt::print("\nfixed point: misclassified hold-out rows of the same model quantized by kmlb quantize\n"
+		   "{:.1f} s in all; models (float and model.q.json), metrics, histories and plots in {}/\n",
+		   secs, o.out);
 	if (o.json)
 		fmt::print("{}\n", summary.dump(2));
 	return 0;

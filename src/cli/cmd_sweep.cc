@@ -17,6 +17,7 @@
 
 #include "atomic_file.h"
 #include "command.h"
+#include "subprocess.h"
 #include "dataset.h"
 #include "exit_codes.h"
 #include "fixed_point.h"
@@ -69,37 +70,17 @@ struct Entry {
 	}
 };
 
-std::string quote(const std::string &s)
-{
-	std::string q = "'";
-	for (char c : s)
-		q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-	return q + "'";
-}
-
-std::string self_exe()
-{
-	std::error_code ec;
-	const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-	return ec ? std::string("kmlb") : p.string();
-}
 
 // `kmlb bench infer` on one model: the teacher and the exported kernel path.
 nlohmann::json bench_model(const std::string &model_path, const SweepOptions &o)
 {
-	std::string cmd = fmt::format("{} bench infer --model {} --paths teacher,kernel --json --reps {}{} 2>/dev/null",
-				      quote(self_exe()), quote(model_path), o.reps, o.no_callgrind ? " --no-callgrind" : "");
-	FILE *p = ::popen(cmd.c_str(), "r");
-	if (!p)
-		throw Error(ExitCode::kFailure, "cannot run kmlb bench infer");
-	std::string text;
-	char buf[4096];
-	size_t n;
-	while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-		text.append(buf, n);
-	if (::pclose(p) != 0)
+	const std::string cmd = fmt::format("{} bench infer --model {} --paths teacher,kernel --json --reps {}{} 2>/dev/null",
+					    shell_quote(self_executable()), shell_quote(model_path), o.reps,
+					    o.no_callgrind ? " --no-callgrind" : "");
+	const CommandOutput r = run_command(cmd, /*merge_stderr=*/false);
+	if (r.exit_code != 0)
 		throw Error(ExitCode::kFailure, fmt::format("kmlb bench infer failed on {}", model_path));
-	return nlohmann::json::parse(text);
+	return nlohmann::json::parse(r.output);
 }
 
 void mark_pareto(std::vector<Entry> &entries)

@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "exit_codes.h"
+#include "subprocess.h"
 
 namespace kmlb::cli {
 
@@ -29,12 +30,7 @@ struct VmOptions {
 	if (!std::filesystem::exists(script))
 		throw Error(ExitCode::kNoInput, fmt::format("{}: not found (kmlb was built from {})", script.string(),
 							      KMLB_SOURCE_DIR));
-	char self[4096];
-	const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		::setenv("KMLB", self, 1);
-	}
+	::setenv("KMLB", self_executable().c_str(), 1);
 	args.insert(args.begin(), {"bash", script.string()});
 	std::vector<char *> argv;
 	for (auto &a : args)
