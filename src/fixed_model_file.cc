@@ -6,6 +6,7 @@
 #include "exit_codes.h"
 #include "fixed_features.h"
 #include "fixed_point.h"
+#include "json_reader.h"
 
 namespace kmlb {
 
@@ -15,74 +16,20 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-class Reader {
-public:
-	explicit Reader(const std::string &name) : name_(name) {}
+using Reader = JsonReader;
 
-	[[noreturn]] void fail(const std::string &field, const std::string &what) const
-	{
-		throw Error(ExitCode::kBadData, fmt::format("{}: {}: {}", name_, field, what));
-	}
+// Weights and biases: each lane value within +-kLaneLimit.
+std::vector<int32_t> int32s(const Reader &r, const nlohmann::json &v, size_t n, const std::string &field)
+{
+	const std::vector<int64_t> wide = r.integers(v, n, field, -kLaneLimit, kLaneLimit);
+	return {wide.begin(), wide.end()};
+}
 
-	const nlohmann::json &member(const nlohmann::json &obj, const std::string &key, const std::string &parent) const
-	{
-		const std::string field = parent.empty() ? key : parent + "." + key;
-		if (!obj.is_object())
-			fail(parent.empty() ? "json" : parent, "expected an object");
-		auto it = obj.find(key);
-		if (it == obj.end())
-			fail(field, "missing");
-		return *it;
-	}
-
-	int64_t integer(const nlohmann::json &v, const std::string &field, int64_t lo, int64_t hi) const
-	{
-		if (!v.is_number_integer())
-			fail(field, "expected an integer");
-		const int64_t i = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)
-					  ? INT64_MAX
-					  : v.get<int64_t>();
-		if (i < lo || i > hi)
-			fail(field, fmt::format("{} is outside {}..{}", i, lo, hi));
-		return i;
-	}
-
-	std::vector<int32_t> int32s(const nlohmann::json &v, size_t n, const std::string &field) const
-	{
-		if (!v.is_array())
-			fail(field, "expected an array");
-		if (v.size() != n)
-			fail(field, fmt::format("expected {} values, found {}", n, v.size()));
-		std::vector<int32_t> out;
-		out.reserve(n);
-		for (size_t i = 0; i < n; ++i)
-			out.push_back(static_cast<int32_t>(
-				integer(v[i], fmt::format("{}[{}]", field, i), -kLaneLimit, kLaneLimit)));
-		return out;
-	}
-
-	std::vector<int> ints(const nlohmann::json &v, size_t n, const std::string &field, int lo, int hi) const
-	{
-		if (!v.is_array())
-			fail(field, "expected an array");
-		if (v.size() != n)
-			fail(field, fmt::format("expected {} values, found {}", n, v.size()));
-		std::vector<int> out;
-		for (size_t i = 0; i < n; ++i)
-			out.push_back(static_cast<int>(integer(v[i], fmt::format("{}[{}]", field, i), lo, hi)));
-		return out;
-	}
-
-	std::string string(const nlohmann::json &v, const std::string &field) const
-	{
-		if (!v.is_string())
-			fail(field, "expected a string");
-		return v.get<std::string>();
-	}
-
-private:
-	std::string name_;
-};
+std::vector<int> ints(const Reader &r, const nlohmann::json &v, size_t n, const std::string &field, int lo, int hi)
+{
+	const std::vector<int64_t> wide = r.integers(v, n, field, lo, hi);
+	return {wide.begin(), wide.end()};
+}
 
 }  // namespace
 
@@ -145,14 +92,7 @@ std::string fixed_model_to_json(const FixedModel &m)
 FixedModel fixed_model_from_json(std::string_view text, const std::string &name)
 {
 	const Reader r(name);
-	nlohmann::json j;
-	try {
-		j = nlohmann::json::parse(text);
-	} catch (const nlohmann::json::parse_error &e) {
-		r.fail("json", fmt::format("not valid JSON (byte {})", e.byte));
-	}
-	if (!j.is_object())
-		r.fail("json", "expected an object");
+	const nlohmann::json j = r.parse_object(text);
 	const auto &format = r.member(j, "format", "");
 	if (format != std::string(kFixedModelFormat)) {
 		if (format == std::string(kModelFormat))
@@ -219,10 +159,10 @@ FixedModel fixed_model_from_json(std::string_view text, const std::string &name)
 			r.fail(f + ".outputs", "does not match architecture.hidden");
 		layer.input_frac_bits = static_cast<int>(
 			r.integer(r.member(lj, "input_frac_bits", f), f + ".input_frac_bits", 0, kMaxAccumulatorFracBits));
-		layer.weight_frac_bits = r.ints(r.member(lj, "weight_frac_bits", f), layer.outputs, f + ".weight_frac_bits",
+		layer.weight_frac_bits = ints(r, r.member(lj, "weight_frac_bits", f), layer.outputs, f + ".weight_frac_bits",
 						0, kMaxAccumulatorFracBits);
-		layer.shift = r.ints(r.member(lj, "shift", f), layer.outputs, f + ".shift", 0, kMaxAccumulatorFracBits);
-		const std::vector<int> acc_bits = r.ints(r.member(lj, "accumulator_frac_bits", f), layer.outputs,
+		layer.shift = ints(r, r.member(lj, "shift", f), layer.outputs, f + ".shift", 0, kMaxAccumulatorFracBits);
+		const std::vector<int> acc_bits = ints(r, r.member(lj, "accumulator_frac_bits", f), layer.outputs,
 							 f + ".accumulator_frac_bits", 0, 64);
 		for (size_t o = 0; o < layer.outputs; ++o)
 			if (acc_bits[o] != layer.accumulator_frac_bits(o))
@@ -235,12 +175,12 @@ FixedModel fixed_model_from_json(std::string_view text, const std::string &name)
 		if (!w.is_array() || w.size() != layer.outputs)
 			r.fail(f + ".weights", fmt::format("expected {} rows of {} weights", layer.outputs, layer.inputs));
 		for (size_t o = 0; o < layer.outputs; ++o) {
-			const auto row = r.int32s(w[o], layer.inputs, fmt::format("{}.weights[{}]", f, o));
+			const auto row = int32s(r, w[o], layer.inputs, fmt::format("{}.weights[{}]", f, o));
 			layer.weights.insert(layer.weights.end(), row.begin(), row.end());
 		}
-		layer.bias = r.int32s(r.member(lj, "bias", f), layer.outputs, f + ".bias");
+		layer.bias = int32s(r, r.member(lj, "bias", f), layer.outputs, f + ".bias");
 		if (!last)
-			layer.cap = r.int32s(r.member(lj, "cap", f), layer.outputs, f + ".cap");
+			layer.cap = int32s(r, r.member(lj, "cap", f), layer.outputs, f + ".cap");
 		else if (lj.contains("cap"))
 			r.fail(f + ".cap", "the output layer has no cap");
 		m.layers.push_back(std::move(layer));

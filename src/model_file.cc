@@ -1,5 +1,7 @@
 #include "model_file.h"
 
+#include "json_reader.h"
+
 #include <cfloat>
 #include <charconv>
 #include <cmath>
@@ -80,62 +82,20 @@ std::string compact_number_arrays(const std::string &text)
 	return out;
 }
 
-// Reads the model file's fields, naming the file and field in every error.
-class Reader {
-public:
-	explicit Reader(const std::string &name) : name_(name) {}
+using Reader = JsonReader;
 
-	[[noreturn]] void fail(const std::string &field, const std::string &what) const
-	{
-		throw Error(ExitCode::kBadData, fmt::format("{}: {}: {}", name_, field, what));
-	}
-
-	const nlohmann::json &member(const nlohmann::json &obj, const std::string &key,
-				     const std::string &field) const
-	{
-		if (!obj.is_object())
-			fail(field, "expected an object");
-		auto it = obj.find(key);
-		if (it == obj.end())
-			fail(field.empty() ? key : field + "." + key, "missing");
-		return *it;
-	}
-
-	size_t count(const nlohmann::json &v, const std::string &field) const
-	{
-		if (!v.is_number_unsigned())
-			fail(field, "expected a non-negative integer");
-		return v.get<size_t>();
-	}
-
-	float number(const nlohmann::json &v, const std::string &field) const
-	{
-		if (!v.is_number())
-			fail(field, "expected a number");
-		const double d = v.get<double>();
-		if (!std::isfinite(d) || std::abs(d) > FLT_MAX)
-			fail(field, "not a finite float32 value");
-		return static_cast<float>(d);
-	}
-
-	std::vector<float> numbers(const nlohmann::json &v, size_t n, const std::string &field) const
-	{
-		if (!v.is_array())
-			fail(field, "expected an array");
-		if (v.size() != n)
-			fail(field, fmt::format("expected {} values, found {}", n, v.size()));
-		std::vector<float> out;
-		out.reserve(n);
-		for (size_t i = 0; i < n; ++i)
-			out.push_back(number(v[i], fmt::format("{}[{}]", field, i)));
-		return out;
-	}
-
-	const std::string &name() const { return name_; }
-
-private:
-	std::string name_;
-};
+std::vector<float> numbers(const Reader &r, const nlohmann::json &v, size_t n, const std::string &field)
+{
+	if (!v.is_array())
+		r.fail(field, "expected an array");
+	if (v.size() != n)
+		r.fail(field, fmt::format("expected {} values, found {}", n, v.size()));
+	std::vector<float> out;
+	out.reserve(n);
+	for (size_t i = 0; i < n; ++i)
+		out.push_back(r.float32(v[i], fmt::format("{}[{}]", field, i)));
+	return out;
+}
 
 }  // namespace
 
@@ -189,14 +149,7 @@ std::string model_to_json(const ModelFile &file)
 ModelFile model_from_json(std::string_view text, const std::string &name)
 {
 	const Reader r(name);
-	nlohmann::json j;
-	try {
-		j = nlohmann::json::parse(text);
-	} catch (const nlohmann::json::parse_error &e) {
-		r.fail("json", fmt::format("not valid JSON (byte {})", e.byte));
-	}
-	if (!j.is_object())
-		r.fail("json", "expected an object");
+	const nlohmann::json j = r.parse_object(text);
 
 	const auto &format = r.member(j, "format", "");
 	if (!format.is_string() || format.get<std::string>() != kModelFormat)
@@ -263,19 +216,19 @@ ModelFile model_from_json(std::string_view text, const std::string &name)
 			r.fail(field + ".weights", fmt::format("expected {} rows of {} weights", n_out, n_in));
 		float *params = m.params().data();
 		for (size_t o = 0; o < n_out; ++o) {
-			const auto row = r.numbers(w[o], n_in, fmt::format("{}.weights[{}]", field, o));
+			const auto row = numbers(r, w[o], n_in, fmt::format("{}.weights[{}]", field, o));
 			std::copy(row.begin(), row.end(), params + m.weight_offset(l) + o * n_in);
 		}
-		const auto bias = r.numbers(r.member(layers[l], "bias", field), n_out, field + ".bias");
+		const auto bias = numbers(r, r.member(layers[l], "bias", field), n_out, field + ".bias");
 		std::copy(bias.begin(), bias.end(), params + m.bias_offset(l));
 	}
 
 	const auto &std_json = r.member(j, "standardisation", "");
 	if (!std_json.is_null()) {
 		Standardisation s;
-		s.mean = r.numbers(r.member(std_json, "mean", "standardisation"), inputs,
+		s.mean = numbers(r, r.member(std_json, "mean", "standardisation"), inputs,
 				   "standardisation.mean");
-		s.stddev = r.numbers(r.member(std_json, "stddev", "standardisation"), inputs,
+		s.stddev = numbers(r, r.member(std_json, "stddev", "standardisation"), inputs,
 				     "standardisation.stddev");
 		for (size_t i = 0; i < inputs; ++i)
 			if (!(s.stddev[i] > 0.0f))
