@@ -25,8 +25,11 @@ set -u
 
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
-KMLB_CACHE=${KMLB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kmlb}
-KMLB=${KMLB_BIN:-$REPO/build/kmlb}
+# The guest kernel fetch/cache and the qemu check are vm/'s; what follows
+# redefines log, die, ensure_tools and run_guest for the module's guest.
+# shellcheck source=../vm/lib.sh
+source "$REPO/vm/lib.sh"
+KMLB=${KMLB_BIN:-${KMLB:-$REPO/build/kmlb}}
 CMDLINE_BASE="console=ttyS0 nokaslr cryptomgr.notests=1 softlockup_panic=1 panic=-1 quiet"
 
 log() { echo "kmlb-deploy: $*" >&2; }
@@ -86,53 +89,6 @@ ensure_tools() {
 		die "apt-get install ${pkgs[*]} failed"
 }
 
-# ---- the guest kernel: Debian's linux-image-amd64 target, unpacked ----
-# Same cache layout as vm/lib.sh (kernel/<package>_<version>/).
-fetch_kernel() {
-	if [ -n "${KMLB_KERNEL_DIR:-}" ]; then
-		[ -f "$KMLB_KERNEL_DIR/vmlinuz" ] || die "no vmlinuz in $KMLB_KERNEL_DIR"
-		return 0
-	fi
-	local pkg ver dir tmp m
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	if [ -z "$pkg" ]; then
-		apt-get update -qq >&2 || true
-		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	fi
-	if [ -n "$pkg" ]; then
-		ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2; exit }')
-		dir=$KMLB_CACHE/kernel/${pkg}_$ver
-	else
-		dir=$(printf '%s\n' "$KMLB_CACHE"/kernel/linux-image-*/vmlinuz | sort -V | tail -n 1)
-		dir=${dir%/vmlinuz}
-		[ -f "$dir/vmlinuz" ] || die "cannot resolve linux-image-amd64 and no cached kernel"
-	fi
-	if [ ! -f "$dir/vmlinuz" ]; then
-		log "fetching $pkg $ver"
-		mkdir -p "$KMLB_CACHE"
-		tmp=$(mktemp -d "$KMLB_CACHE/kernel-dl.XXXXXX")
-		chmod 755 "$tmp"
-		(cd "$tmp" && apt-get download "$pkg=$ver" >&2) || die "apt-get download $pkg failed"
-		dpkg -x "$tmp"/*.deb "$tmp/x" || die "dpkg -x failed"
-		mkdir -p "$tmp/k/modules"
-		cp "$tmp"/x/boot/vmlinuz-* "$tmp/k/vmlinuz"
-		cp "$tmp"/x/boot/config-* "$tmp/k/config"
-		for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
-			drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
-			drivers/virtio/virtio_pci drivers/block/virtio_blk; do
-			cp "$tmp"/x/lib/modules/*/kernel/$m.ko "$tmp/k/modules/" ||
-				die "module $m.ko missing in $pkg"
-		done
-		basename "$tmp"/x/lib/modules/* > "$tmp/k/release"
-		rm -rf "$dir"
-		mkdir -p "$(dirname "$dir")"
-		mv "$tmp/k" "$dir"
-		rm -rf "$tmp"
-	fi
-	KMLB_KERNEL_DIR=$dir
-}
 
 # ---- linux-headers for exactly that kernel (really installed) ----
 ensure_headers() {
@@ -214,12 +170,6 @@ build_all() {
 	rm -rf "$root"
 }
 
-qemu_usable() {
-	command -v qemu-system-x86_64 >/dev/null || return 1
-	timeout 3 qemu-system-x86_64 -accel tcg -machine q35 -nodefaults \
-		-display none -monitor none -serial none -S </dev/null >/dev/null 2>&1
-	[ $? -eq 124 ]
-}
 
 # Boot (retrying a boot that never prints KMLB-BEGIN) and unpack the results.
 run_guest() {
