@@ -26,7 +26,7 @@ set -u
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
 # The guest kernel fetch/cache and the qemu check are vm/'s; what follows
-# redefines log, die, ensure_tools and run_guest for the module's guest.
+# redefines log, die and run_guest for the module's guest.
 # shellcheck source=../vm/lib.sh
 source "$REPO/vm/lib.sh"
 KMLB=${KMLB_BIN:-${KMLB:-$REPO/build/kmlb}}
@@ -68,26 +68,6 @@ nbench=$(echo "$BENCH" | tr ',' '\n' | wc -l)
 mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(cd "$OUT" && pwd)
 
-# ---- host tools (Debian's registry only) ----
-ensure_tools() {
-	local pkgs=()
-	command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
-	command -v cpio >/dev/null || pkgs+=(cpio)
-	command -v cc >/dev/null || pkgs+=(gcc libc6-dev)
-	command -v make >/dev/null || pkgs+=(make)
-	command -v python3 >/dev/null || pkgs+=(python3)
-	[ -f /usr/lib/x86_64-linux-gnu/libbpf.a ] || pkgs+=(libbpf-dev)
-	[ -f /usr/lib/x86_64-linux-gnu/libelf.a ] || pkgs+=(libelf-dev)
-	[ -f /usr/lib/x86_64-linux-gnu/libz.a ] || pkgs+=(zlib1g-dev)
-	[ -f /usr/lib/x86_64-linux-gnu/libzstd.a ] || pkgs+=(libzstd-dev)
-	dpkg -s busybox-static >/dev/null 2>&1 || pkgs+=(busybox-static)
-	[ ${#pkgs[@]} -eq 0 ] && return 0
-	[ "$(id -u)" = 0 ] || die "missing packages (${pkgs[*]}); install them as root"
-	log "installing ${pkgs[*]}"
-	apt-get update -qq >&2 || true
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >&2 ||
-		die "apt-get install ${pkgs[*]} failed"
-}
 
 
 # ---- linux-headers for exactly that kernel (really installed) ----

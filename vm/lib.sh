@@ -21,6 +21,7 @@ ensure_tools() {
 	command -v qemu-system-x86_64 >/dev/null || pkgs+=(qemu-system-x86)
 	command -v cpio >/dev/null || pkgs+=(cpio)
 	command -v clang >/dev/null || pkgs+=(clang)
+	command -v python3 >/dev/null || pkgs+=(python3)  # kernel/tools/summarize.py
 	command -v bpftool >/dev/null || [ -x /usr/sbin/bpftool ] || pkgs+=(bpftool)
 	command -v cc >/dev/null || pkgs+=(gcc libc6-dev)
 	command -v make >/dev/null || pkgs+=(make)
