@@ -141,6 +141,8 @@ def main():
     ap.add_argument("--wall", type=float, default=0)
     ap.add_argument("--build-seconds", type=float, default=0)
     ap.add_argument("--attempts", type=int, default=1)
+    ap.add_argument("--crashed-boots", type=int, default=0,
+                    help="boots that crashed while the module registered its kretprobes")
     a = ap.parse_args()
     g = os.path.join(a.dir, "guest")
     mode = a.mode
@@ -284,7 +286,7 @@ def main():
         "run": {"kernel": a.kernel or env.get("uname_r", ""), "guest": env,
                 "seconds_per_phase": a.seconds, "loads_pct": loads,
                 "model_header": a.header_kind, "qemu_wall_seconds": a.wall,
-                "build_seconds": a.build_seconds, "boot_attempts": a.attempts,
+                "build_seconds": a.build_seconds, "boot_attempts": a.attempts, "crashed_boots": a.crashed_boots,
                 "accelerator": "tcg",
                 "note": "TCG timings: compare native and model within this run, as ratios"},
         "chen2020": {"can_migrate_task_ratio": 1.36, "load_balance_ratio": 1.13,
