@@ -98,10 +98,6 @@ insmod /kmlb.ko $ARGS mode=off 2>>$OUT/guest.log
 check module_loads $?
 [ -d $D ] || { save; echo "KMLB-END rc=1"; poweroff -f; }
 
-# The load phases run the collector's workload (vm/kmlb_load.c): on/off
-# threads in 2 processes touching private and shared memory.
-load() { kmlb_load --threads "$1" --seconds "$2" --procs 2 --seed 1 2>>$OUT/load.log; }
-
 # Phase 1: the same load with the kernel's decision and with the model.
 for load in $(echo "$LOADS" | tr ',' ' '); do
 	threads=$(( (ncpu * load + 49) / 50 ))	# duty cycle 50 %: 2x threads
@@ -109,7 +105,7 @@ for load in $(echo "$LOADS" | tr ',' ' '); do
 		echo "KMLB-STEP load=$load mode=$cfg threads=$threads seconds=$SECS"
 		echo $cfg > $P
 		echo 1 > $D/reset
-		load $threads $SECS || rc=1
+		kmlb_work load $threads $SECS || rc=1
 		cat $D/stats > $OUT/stats-$cfg-$load.txt
 		cat $D/rq > $OUT/rq-$cfg-$load.txt
 	done
@@ -150,7 +146,7 @@ if [ "$SAFETY" = 1 ]; then
 	echo "KMLB-STEP safety"
 	# mode switches under load
 	echo 1 > $D/reset
-	load $((ncpu * 4)) 12 &
+	kmlb_work load $((ncpu * 4)) 12 &
 	wl=$!
 	i=0
 	while [ $i -lt 300 ]; do
@@ -167,7 +163,7 @@ if [ "$SAFETY" = 1 ]; then
 	check bad_mode_refused "$([ "$(cat $P)" = replace ] && echo 0 || echo 1)"
 
 	# unload while balancing (replace mode, 400 % load), reload, repeat
-	load $((ncpu * 8)) $((CYCLES * 5 + 5)) &
+	kmlb_work load $((ncpu * 8)) $((CYCLES * 5 + 5)) &
 	wl=$!
 	sleep 2
 	rmmod kmlb
@@ -198,7 +194,7 @@ if [ "$SAFETY" = 1 ]; then
 
 	# load again, replace mode, a workload to completion, clean unload
 	insmod /kmlb.ko $ARGS mode=replace
-	load $((ncpu * 4)) 8
+	kmlb_work load $((ncpu * 4)) 8
 	check replace_load_completes $?
 	cat $D/stats > $OUT/stats-final.txt
 	rmmod kmlb

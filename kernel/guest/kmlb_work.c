@@ -2,11 +2,16 @@
 /*
  * kmlb_work - the guest's workloads for measuring the module's side effects.
  *
+ *   kmlb_work load    THREADS SECONDS   on/off threads (the balancer's food)
  *   kmlb_work fibo    N CUTOFF          recursive thread-spawning Fibonacci
  *   kmlb_work compute THREADS ITERS     integer hashing, compute-bound
  *   kmlb_work memory  THREADS MB PASSES streaming triad, memory-bound
  *
- * The load phases themselves run vm/kmlb_load (the collector's workload).
+ * `load` keeps run queues changing: each thread works and sleeps with its
+ * own duty cycle (25..75 %) and random periods (2..40 ms), touching its own
+ * pages and a buffer shared by all threads (NUMA hinting faults with
+ * kernel.numa_balancing on); perfectly balanced spinners would give the
+ * balancer nothing to decide (the idea of vm/kmlb_load.c).
  *
  * `fibo` is like the "fibo" of Chen et al.: fib(n) spawns a thread for
  * fib(n-1), computes fib(n-2) itself and joins; below CUTOFF it recurses
@@ -57,6 +62,64 @@ static void spawn(pthread_t *t, void *(*fn)(void *), void *arg)
 		perror("kmlb_work: pthread_create");
 		exit(1);
 	}
+}
+
+/* ---- load ---- */
+
+#define PAGE_BYTES 4096
+static unsigned char *load_shared;
+static size_t load_shared_bytes = 32 << 20;
+
+struct loader {
+	uint64_t rng, end_ns;
+	unsigned char *priv;
+	size_t priv_bytes;
+};
+
+static void *load_thread(void *arg)
+{
+	struct loader *l = arg;
+	double duty = 0.25 + 0.5 * (xorshift(&l->rng) >> 11) / 9007199254740992.0;
+	size_t pp = 0, sp = 0;
+
+	while (now_ns() < l->end_ns) {
+		uint64_t period = 2000000 + xorshift(&l->rng) % 38000000;
+		uint64_t busy = (uint64_t)(period * duty), t = now_ns();
+		struct timespec rest = { 0, (long)(period - busy) };
+
+		while (now_ns() - t < busy) {
+			int i;
+
+			for (i = 0; i < 64; i++) {
+				l->priv[pp]++;
+				pp = (pp + PAGE_BYTES) % l->priv_bytes;
+				load_shared[sp]++;
+				sp = (sp + 7 * PAGE_BYTES) % load_shared_bytes;
+			}
+		}
+		nanosleep(&rest, NULL);
+	}
+	return NULL;
+}
+
+static int cmd_load(int threads, double seconds)
+{
+	pthread_t *t = calloc(threads, sizeof(*t));
+	struct loader *l = calloc(threads, sizeof(*l));
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
+	int i;
+
+	load_shared = map_bytes(load_shared_bytes);
+	for (i = 0; i < threads; i++) {
+		l[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1);
+		l[i].end_ns = end;
+		l[i].priv_bytes = 2 << 20;
+		l[i].priv = map_bytes(l[i].priv_bytes);
+		spawn(&t[i], load_thread, &l[i]);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	return 0;
 }
 
 /* ---- fibo ---- */
@@ -132,10 +195,12 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: kmlb_work fibo N CUTOFF | compute THREADS ITERS |\n"
-			"       memory THREADS MB PASSES\n");
+		fprintf(stderr, "usage: kmlb_work load THREADS SECONDS | fibo N CUTOFF |\n"
+			"       compute THREADS ITERS | memory THREADS MB PASSES\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "load"))
+		return cmd_load(atoi(argv[2]), atof(argv[3]));
 	t0 = now_ns();
 	if (!strcmp(argv[1], "fibo")) {
 		struct fib_arg a = { atoi(argv[2]), atoi(argv[3]), 0 };
