@@ -137,12 +137,10 @@ build_all() {
 		-lbpf -lelf -lz -lzstd || die "kmlb_offsets build failed"
 	cc -O2 -Wall -static -pthread -o "$b/kmlb_work" "$KDIR_REPO/guest/kmlb_work.c" ||
 		die "kmlb_work build failed"
-	cc -O2 -Wall -static -pthread -o "$b/kmlb_load" "$REPO/vm/kmlb_load.c" ||
-		die "kmlb_load build failed"
 	root=$(mktemp -d "$b/initramfs.XXXXXX")
 	mkdir -p "$root/bin" "$root/modules"
 	cp /bin/busybox "$root/bin/busybox"
-	cp "$b/kmlb_offsets" "$b/kmlb_work" "$b/kmlb_load" "$root/bin/"
+	cp "$b/kmlb_offsets" "$b/kmlb_work" "$root/bin/"
 	cp "$b/kmod/kmlb.ko" "$root/kmlb.ko"
 	cp "$KMLB_KERNEL_DIR"/modules/*.ko "$root/modules/"
 	cp "$KDIR_REPO/guest/init.sh" "$root/init"
