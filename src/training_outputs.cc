@@ -1,11 +1,11 @@
 #include "training_outputs.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 
 #include "atomic_file.h"
 #include "exit_codes.h"
+#include "gnuplot.h"
 #include "model_file.h"
 
 namespace kmlb {
@@ -37,8 +37,6 @@ namespace {
 // Two panels per fold: validation loss and misclassified rows per epoch.
 std::string plot_training_curves(const std::string &dir, size_t folds)
 {
-	if (std::system("command -v gnuplot >/dev/null 2>&1") != 0)
-		return "gnuplot not found: plots skipped (apt-get install gnuplot-nox)";
 	std::string script = fmt::format(
 		"set terminal svg size 960,420 dynamic background '#ffffff'\n"
 		"set output '{0}/training-curves.svg.tmp'\n"
@@ -60,16 +58,7 @@ std::string plot_training_curves(const std::string &dir, size_t folds)
 	script += "set title 'validation rows misclassified'\nset logscale y\nset yrange [0.5:*]\n";
 	plot(7);
 	script += "unset multiplot\n";
-	const std::string script_path = dir + "/plot.gp";
-	write_file_atomic(script_path, script);
-	const int rc = std::system(fmt::format("gnuplot '{}' 2>/dev/null", script_path).c_str());
-	std::filesystem::remove(script_path);
-	if (rc != 0) {
-		std::filesystem::remove(dir + "/training-curves.svg.tmp");
-		return "gnuplot failed: plots skipped";
-	}
-	std::filesystem::rename(dir + "/training-curves.svg.tmp", dir + "/training-curves.svg");
-	return "";
+	return run_gnuplot(dir, script, {"training-curves.svg"}).note;
 }
 
 }  // namespace

@@ -1,13 +1,11 @@
 // Runs the built kmlb binary in tests: exit code and combined output.
 #pragma once
 
-#include <cstdio>
 #include <filesystem>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "subprocess.h"
+#include "temp_dir.h"
 
 namespace kmlb::testing {
 
@@ -22,20 +20,10 @@ inline RunResult run_kmlb(const std::string &args)
 	return {r.exit_code, r.output};
 }
 
-// A fresh directory under the system temp dir, removed on destruction.
-class TempDir {
+// A fresh directory for one test, removed afterwards.
+class TempDir : public kmlb::TempDir {
 public:
-	TempDir()
-	{
-		std::string tmpl = (std::filesystem::temp_directory_path() / "kmlb-test-XXXXXX").string();
-		path_ = ::mkdtemp(tmpl.data());
-	}
-	~TempDir() { std::filesystem::remove_all(path_); }
-	std::string operator/(const std::string &name) const { return (path_ / name).string(); }
-	const std::filesystem::path &path() const { return path_; }
-
-private:
-	std::filesystem::path path_;
+	TempDir() : kmlb::TempDir("kmlb-test") {}
 };
 
 }  // namespace kmlb::testing

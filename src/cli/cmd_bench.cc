@@ -29,6 +29,7 @@
 #include "atomic_file.h"
 #include "command.h"
 #include "subprocess.h"
+#include "temp_dir.h"
 #include "dataset.h"
 #include "exit_codes.h"
 #include "export_c.h"
@@ -212,25 +213,6 @@ std::string cpu_model()
 	return "unknown";
 }
 
-class TempDir {
-public:
-	TempDir()
-	{
-		std::string tmpl = (fs::temp_directory_path() / "kmlb-bench-XXXXXX").string();
-		if (!::mkdtemp(tmpl.data()))
-			throw Error(ExitCode::kWriteError, "cannot create a temporary directory");
-		path_ = tmpl;
-	}
-	~TempDir()
-	{
-		std::error_code ec;
-		fs::remove_all(path_, ec);
-	}
-	std::string operator/(const std::string &name) const { return (path_ / name).string(); }
-
-private:
-	fs::path path_;
-};
 
 double percentile(std::vector<double> v, double q)
 {
@@ -329,7 +311,7 @@ int run_infer(const InferOptions &o)
 		throw Error(ExitCode::kUsage, "--batch and --reps must be positive");
 
 	const Rows rows(0);
-	TempDir tmp;
+	const TempDir tmp("kmlb-bench");
 	std::vector<ModelPaths> models;
 	if (o.models.empty()) {
 		models = trained_models(rows, o.save_models);

@@ -18,6 +18,7 @@
 #include "atomic_file.h"
 #include "command.h"
 #include "exit_codes.h"
+#include "gnuplot.h"
 
 namespace kmlb::cli {
 
@@ -170,10 +171,9 @@ std::string md_escape(const std::string &s)
 // Writes the plots' data and runs gnuplot; returns the SVG names or a note.
 std::vector<std::string> write_plots(const std::string &dir, const json &s, std::string &note)
 {
-	std::vector<std::string> made;
-	if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-		note = "gnuplot not found: plots skipped (apt-get install gnuplot-nox)";
-		return made;
+	if (!gnuplot_available()) {
+		note = kNoGnuplotNote;
+		return {};
 	}
 	// Run-queue distributions (Chen's Figure 5): relative frequency per value.
 	std::string rq = "# value native_maxdiff model_maxdiff native_total model_total\n";
@@ -238,24 +238,9 @@ std::vector<std::string> write_plots(const std::string &dir, const json &s, std:
 		"set style histogram errorbars gap 1 lw 1\n"
 		"plot '{0}/bench.dat' using 2:4:5:xtic(1) title 'native', '' using 3:6:7 title 'model'\n",
 		dir);
-	const std::string gp = dir + "/report.gp";
-	write_file_atomic(gp, script);
-	const int rc = std::system(fmt::format("gnuplot '{}' 2>/dev/null", gp).c_str());
-	std::filesystem::remove(gp);
-	for (const char *name : {"rq", "cost", "bench"}) {
-		const std::string tmp = fmt::format("{}/{}.svg.tmp", dir, name);
-		std::error_code ec;
-		if (rc == 0 && std::filesystem::exists(tmp) && std::filesystem::file_size(tmp, ec) > 0) {
-			std::filesystem::rename(tmp, fmt::format("{}/{}.svg", dir, name), ec);
-			if (!ec)
-				made.push_back(std::string(name) + ".svg");
-		} else {
-			std::filesystem::remove(tmp, ec);
-		}
-	}
-	if (rc != 0)
-		note = "gnuplot failed: some plots skipped";
-	return made;
+	PlotResult plots = run_gnuplot(dir, script, {"rq.svg", "cost.svg", "bench.svg"});
+	note = plots.note;
+	return plots.made;
 }
 
 std::string markdown(const json &s, const std::vector<Row> &rows, const std::vector<std::string> &plots,

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <filesystem>
 #include <fmt/format.h>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "atomic_file.h"
 #include "command.h"
 #include "subprocess.h"
+#include "temp_dir.h"
 #include "dataset.h"
 #include "exit_codes.h"
 #include "fixed_point.h"
@@ -161,13 +163,11 @@ int run_sweep(const SweepOptions &o)
 	const Dataset data = prep(trace, FeatureSet::kSeed);
 	const Calibration cal = calibration_from_states(g.states, FeatureSet::kSeed, "seed preset (generated, --seed 1)");
 
-	fs::path work = o.keep_models;
-	if (work.empty()) {
-		std::string tmpl = (fs::temp_directory_path() / "kmlb-sweep-XXXXXX").string();
-		if (!::mkdtemp(tmpl.data()))
-			throw Error(ExitCode::kWriteError, "cannot create a temporary directory");
-		work = tmpl;
-	}
+	// Models go to --keep-models, or to a directory removed at the end.
+	std::optional<TempDir> scratch;
+	if (o.keep_models.empty())
+		scratch.emplace("kmlb-sweep");
+	const fs::path work = scratch ? scratch->path() : fs::path(o.keep_models);
 	std::error_code ec;
 	fs::create_directories(work, ec);
 	if (ec)
@@ -215,9 +215,6 @@ int run_sweep(const SweepOptions &o)
 			}
 			entries.push_back(std::move(e));
 		}
-	if (o.keep_models.empty())
-		fs::remove_all(work);
-
 	mark_pareto(entries);
 	std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
 		return a.params != b.params ? a.params < b.params : a.shape() < b.shape();
