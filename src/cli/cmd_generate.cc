@@ -47,9 +47,9 @@ int run_generate(const GenerateOptions &o)
 			    "the seed preset fixes --nodes 2, --migration-cost-ns 500000 and --numa-balancing 1");
 	const FeatureSet set = parse_feature_set(o.features);
 
-	const GeneratedStates gen = generate_states(cfg);
+	GeneratedStates gen = generate_states(cfg);
 	RawTrace trace;
-	trace.rows = gen.states;
+	trace.rows = std::move(gen.states);  // the states now live in trace.rows
 	trace.file = o.out;
 
 	std::string data;
@@ -57,13 +57,13 @@ int run_generate(const GenerateOptions &o)
 	uint64_t class1 = 0;
 	nlohmann::json columns = nlohmann::json::array();
 	if (o.format == "raw") {
-		data.reserve(gen.states.size() * 200);
+		data.reserve(trace.rows.size() * 200);
 		append_raw_header(data);
-		for (const auto &s : gen.states) {
+		for (const auto &s : trace.rows) {
 			append_raw_row(data, s);
 			class1 += s.can_migrate == 1;
 		}
-		rows_out = gen.states.size();
+		rows_out = trace.rows.size();
 		for (auto name : raw_column_names())
 			columns.push_back(name);
 	} else if (o.format == "features") {
@@ -93,7 +93,7 @@ int run_generate(const GenerateOptions &o)
 		{"columns", columns},
 		{"label", kLabelName},
 		{"rows", rows_out},
-		{"states", gen.states.size()},
+		{"states", trace.rows.size()},
 		{"generator",
 		 {{"preset", preset_name(cfg.preset)},
 		  {"seed", cfg.seed},
@@ -113,7 +113,7 @@ int run_generate(const GenerateOptions &o)
 		fmt::print("{}\n", meta.dump(2));
 	} else {
 		fmt::print("{}: {} rows ({} states), class 0 {:.1f} %, class 1 {:.1f} %, {} {} labels, {:.3f} s\n",
-			   o.out, rows_out, gen.states.size(),
+			   o.out, rows_out, trace.rows.size(),
 			   rows_out ? 100.0 * (rows_out - class1) / rows_out : 0.0,
 			   rows_out ? 100.0 * class1 / rows_out : 0.0, "kernel", canonical_name(cfg.kernel), secs);
 	}
