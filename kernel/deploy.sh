@@ -70,18 +70,6 @@ OUT=$(cd "$OUT" && pwd)
 
 
 
-# ---- linux-headers for exactly that kernel (really installed) ----
-ensure_headers() {
-	local rel=$1
-	[ -f "/usr/src/linux-headers-$rel/Makefile" ] && return 0
-	[ "$(id -u)" = 0 ] || die "need linux-headers-$rel installed (run as root)"
-	log "installing linux-headers-$rel"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "linux-headers-$rel" >&2 || {
-		apt-get update -qq >&2 || true
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "linux-headers-$rel" >&2
-	} || die "apt-get install linux-headers-$rel failed"
-}
-
 # ---- the model and its C header ----
 model_header() {
 	local mdir=$OUT/model
@@ -223,7 +211,7 @@ if ! qemu_usable; then
 fi
 fetch_kernel
 REL=$(cat "$KMLB_KERNEL_DIR/release")
-ensure_headers "$REL"
+ensure_kernel_headers "$REL"
 model_header
 build_all "$REL"
 T_BUILT=$(date +%s)

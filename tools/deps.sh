@@ -4,7 +4,7 @@
 # Nothing but Debian packages is ever downloaded.
 set -euo pipefail
 
-build_pkgs=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+build_pkgs=(cmake ninja-build g++ pkg-config python3 libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
 	nlohmann-json3-dev libfmt-dev valgrind gnuplot-nox)
 vm_pkgs=(qemu-system-x86 busybox-static cpio clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev)
 

@@ -34,7 +34,7 @@ fail() { echo "vm/ci_test: FAIL: $*" >&2; echo "vm/ci_test: output kept in $tmp"
 
 ( ensure_tools ) || true
 if ! qemu_usable; then
-	echo "vm/ci_test: SKIP: qemu-system-x86_64 cannot run on this machine (not installed or cannot start a TCG guest)" >&2
+	echo "vm/ci_test: SKIP: qemu cannot run here (qemu-system-x86_64 missing or cannot start a TCG guest)" >&2
 	exit 77
 fi
 

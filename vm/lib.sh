@@ -67,19 +67,24 @@ fetch_kernel() {
 	fi
 	if [ ! -f "$dir/vmlinuz" ]; then
 		log "fetching $pkg $ver"
-		tmp=$(mktemp -d "$KMLB_CACHE/kernel-dl.XXXXXX")
+		# A fresh machine has no cache yet; the download happens in a
+		# private directory inside it, removed on any failure, so nothing
+		# lands in the caller's current directory.
+		mkdir -p "$KMLB_CACHE" || die "cannot create the cache $KMLB_CACHE"
+		tmp=$(mktemp -d "$KMLB_CACHE/kernel-dl.XXXXXX") || die "cannot create a download directory in $KMLB_CACHE"
 		chmod 755 "$tmp"
-		(cd "$tmp" && apt-get download "$pkg=$ver" >&2) || die "apt-get download $pkg failed"
-		dpkg -x "$tmp"/*.deb "$tmp/x" || die "dpkg -x failed"
+		fetch_fail() { rm -rf "$tmp"; die "$*"; }
+		(cd "$tmp" && apt-get download "$pkg=$ver" >&2) || fetch_fail "apt-get download $pkg=$ver failed"
+		dpkg -x "$tmp"/*.deb "$tmp/x" || fetch_fail "dpkg -x of $pkg failed"
 		mkdir -p "$tmp/k/modules"
-		cp "$tmp"/x/boot/vmlinuz-* "$tmp/k/vmlinuz"
-		cp "$tmp"/x/boot/config-* "$tmp/k/config"
+		cp "$tmp"/x/boot/vmlinuz-* "$tmp/k/vmlinuz" || fetch_fail "no vmlinuz in $pkg"
+		cp "$tmp"/x/boot/config-* "$tmp/k/config" || fetch_fail "no config in $pkg"
 		local m
 		for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
 			drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
 			drivers/virtio/virtio_pci drivers/block/virtio_blk; do
 			cp "$tmp"/x/lib/modules/*/kernel/$m.ko "$tmp/k/modules/" ||
-				die "module $m.ko missing in $pkg"
+				fetch_fail "module $m.ko missing in $pkg"
 		done
 		basename "$tmp"/x/lib/modules/* > "$tmp/k/release"
 		rm -rf "$dir"
@@ -88,6 +93,23 @@ fetch_kernel() {
 		rm -rf "$tmp"
 	fi
 	KMLB_KERNEL_DIR=$dir
+}
+
+# ensure_kernel_headers RELEASE: Debian's linux-headers-RELEASE, really
+# installed (its Makefile includes the -common tree by absolute path), for
+# building modules against the guest kernel. Prints nothing; dies if it
+# cannot be had.
+ensure_kernel_headers() {
+	local rel=$1
+	[ -f "/usr/src/linux-headers-$rel/Makefile" ] && return 0
+	[ "$(id -u)" = 0 ] || die "need linux-headers-$rel installed (run as root: apt-get install linux-headers-$rel)"
+	log "installing linux-headers-$rel"
+	local apt=(apt-get -o DPkg::Lock::Timeout=600)
+	DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "linux-headers-$rel" >&2 || {
+		"${apt[@]}" update -qq >&2 || true
+		DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "linux-headers-$rel" >&2
+	} || die "apt-get install linux-headers-$rel failed"
+	[ -f "/usr/src/linux-headers-$rel/Makefile" ] || die "linux-headers-$rel installed but has no Makefile"
 }
 
 # build_guest DIR: build the static collector and the workload (cached, by

@@ -41,7 +41,7 @@ constexpr const char *kSummary = R"({
               "latency_ns": {"cmt_hooked_ns": {"p50": 3000}}, "rq_maxdiff": {"mean": 1.25},
               "agreement": 0.875}],
   "checks": {"module_loads": "ok", "final_unload": "ok", "overrides_hard_final": 0},
-  "run": {"kernel": "6.1.0-56-amd64", "model_header": "export-c"}
+  "run": {"kernel": "6.1.0-99-amd64", "model_header": "export-c"}
 })";
 
 TEST(CliReport, TableBesideChenAndReportFile)
