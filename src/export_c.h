@@ -5,7 +5,8 @@
 // The header is freestanding kernel-style C: integer arithmetic only, no
 // library calls, no allocation, straight-line code (one loop, bounded by 64
 // iterations, in the fault-ratio helper). It defines
-//   KMLB_FEATURE_SET, KMLB_NUM_FEATURES, KMLB_FRAC_BITS, KMLB_MODEL_HASH
+//   KMLB_FEATURE_SET, KMLB_NUM_FEATURES, KMLB_FRAC_BITS, KMLB_MODEL_HASH,
+//   KMLB_MODEL_VERIFIED (1: kmlb verify proved it equal to the teacher)
 //   struct kmlb_state               the raw-schema fields the features need
 //   kmlb_features(s, x)             the A2 transforms in fixed point
 //   kmlb_logit_fixed(x)             the logit, int32 at the logit's scale
@@ -32,9 +33,18 @@
 
 namespace kmlb {
 
+// What kmlb verify said about the model (verify.h), for the banner and
+// KMLB_MODEL_VERIFIED. A header whose model is not verified refuses to
+// compile (#error) unless KMLB_ALLOW_UNVERIFIED is defined.
+struct ExportVerification {
+	bool verified = false;
+	std::string summary = "not checked";  // one line
+};
+
 // The header text; model_hash names the quantized model file (fnv1a64 of
 // its JSON), printed in the banner and as KMLB_MODEL_HASH.
-std::string export_c_header(const FixedModel &m, const std::string &model_hash);
+std::string export_c_header(const FixedModel &m, const std::string &model_hash,
+			    const ExportVerification &verification = {});
 
 // The harness around the header (#include "<header_name>"), compiled as a
 // freestanding shared object: extern entry points for one row (fixed-point
@@ -48,7 +58,8 @@ struct HarnessSources {
 HarnessSources c_harness_sources(const std::string &header_name);
 
 // Flags the harness is compiled with: the kernel's code-generation rules
-// that matter here (no FP/SIMD registers, no libc, warnings are errors).
+// that matter here (no FP/SIMD registers, no libc, warnings are errors),
+// and KMLB_ALLOW_UNVERIFIED: the harness runs any model, verified or not.
 std::vector<std::string> harness_cflags();
 
 // The exported header compiled and loaded into this process.

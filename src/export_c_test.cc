@@ -153,7 +153,7 @@ TEST(ExportC, HeaderCompilesAsFreestandingKernelCode)
 		write(dir / "stub/linux/types.h", kStubTypes);
 		write(dir / "stub/linux/math64.h", kStubMath64);
 		const std::string base = cc() + " -std=gnu11 -O2 -ffreestanding -nostdlib -mgeneral-regs-only" +
-					 kKernelWarnings + " -c " + (dir / "use.c");
+					 kKernelWarnings + " -DKMLB_ALLOW_UNVERIFIED -c " + (dir / "use.c");
 		const CommandOutput user = run_command(base + " -o " + (dir / "user.o"));
 		ASSERT_EQ(user.exit_code, 0) << user.output;
 		const CommandOutput kernel = run_command(base + " -o " + (dir / "kernel.o") +
@@ -174,6 +174,36 @@ TEST(ExportC, HeaderCompilesAsFreestandingKernelCode)
 	}
 }
 
+// The verification contract: a header whose model is not verified refuses to
+// compile unless KMLB_ALLOW_UNVERIFIED is defined; a verified one compiles
+// as it is, and the banner says which.
+TEST(ExportC, UnverifiedHeaderRefusesToCompileUnlessAllowed)
+{
+	const FixedModel m = seed_model("171", 11);
+	for (bool verified : {false, true}) {
+		TempDir dir;
+		const ExportVerification v{verified, verified ? "verified: test" : "falsified: test"};
+		write(dir / "kmlb_model.h", export_c_header(m, "0123456789abcdef", v));
+		write(dir / "use.c", kUseEverything);
+		const std::string text = read_file(dir / "kmlb_model.h");
+		EXPECT_NE(text.find(fmt::format("#define KMLB_MODEL_VERIFIED {}\n", verified ? 1 : 0)), std::string::npos);
+		EXPECT_NE(text.find(verified ? " * Verification:  VERIFIED (verified: test)"
+					     : " * Verification:  NOT VERIFIED (falsified: test)"),
+			  std::string::npos);
+		const std::string base = cc() + " -std=gnu11 -O2 -ffreestanding -nostdlib -mgeneral-regs-only" +
+					 kKernelWarnings + " -c " + (dir / "use.c") + " -o " + (dir / "use.o");
+		const CommandOutput plain = run_command(base);
+		if (verified) {
+			EXPECT_EQ(plain.exit_code, 0) << plain.output;
+		} else {
+			EXPECT_NE(plain.exit_code, 0);
+			EXPECT_NE(plain.output.find("not verified"), std::string::npos) << plain.output;
+		}
+		const CommandOutput allowed = run_command(base + " -DKMLB_ALLOW_UNVERIFIED");
+		EXPECT_EQ(allowed.exit_code, 0) << allowed.output;
+	}
+}
+
 // With Debian's headers for the guest kernel installed (the kernel module's
 // build machine), a real Kbuild module including the header, W=1, -Werror.
 TEST(ExportC, HeaderBuildsInAKernelModule)
@@ -189,7 +219,7 @@ TEST(ExportC, HeaderBuildsInAKernelModule)
 	ASSERT_TRUE(std::filesystem::exists(kdir + "/Makefile")) << "no Makefile in '" << kdir << "'";
 	TempDir dir;
 	write(dir / "kmlb_model.h", export_c_header(seed_model("171", 11), "0123456789abcdef"));
-	write(dir / "Kbuild", "obj-m := kmlb_hdrtest.o\nccflags-y := -I$(src)\n");
+	write(dir / "Kbuild", "obj-m := kmlb_hdrtest.o\nccflags-y := -I$(src) -DKMLB_ALLOW_UNVERIFIED\n");
 	write(dir / "kmlb_hdrtest.c", R"C(// SPDX-License-Identifier: GPL-2.0
 #include <linux/module.h>
 #include "kmlb_model.h"

@@ -154,6 +154,9 @@ struct Calibration {
 // Keeps the rows preprocessing keeps (passes_prep_filter); labels from can_migrate.
 Calibration calibration_from_states(std::span<const KernelState> states, FeatureSet set, std::string name);
 Calibration calibration_from_dataset(const Dataset &d, std::string name);
+// Only the given rows of `cal` (e.g. the training split of the hold-out):
+// quantize calibrates on training rows, so hold-out scores stay out of sample.
+Calibration calibration_rows(const Calibration &cal, std::span<const uint32_t> rows, std::string name);
 // The default data: the seed preset (seed set), or the four presets' default
 // data sets together (modern set: the seed preset never sets its new flags).
 Calibration default_calibration(FeatureSet set);

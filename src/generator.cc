@@ -23,6 +23,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "domain.h"
 #include "exit_codes.h"
 #include "raw_schema.h"
 #include "rng.h"
@@ -31,7 +32,8 @@ namespace kmlb {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kPresetNames = {"seed", "idle", "balanced", "overloaded"};
+constexpr std::array<std::string_view, 6> kPresetNames = {"seed",       "idle",        "balanced",
+							  "overloaded", "seed-domain", "modern-domain"};
 
 struct Topology {
 	int nodes, cores_per_node, threads;
@@ -353,14 +355,16 @@ Preset parse_preset(std::string_view name)
 		if (kPresetNames[i] == name)
 			return static_cast<Preset>(i);
 	throw Error(ExitCode::kUsage,
-		    fmt::format("unknown preset '{}' (supported: seed, idle, balanced, overloaded)", name));
+		    fmt::format("unknown preset '{}' (supported: seed, idle, balanced, overloaded, seed-domain, "
+				"modern-domain)",
+				name));
 }
 
 GeneratorConfig preset_config(Preset p)
 {
 	GeneratorConfig c;
 	c.preset = p;
-	c.rows = p == Preset::kSeed ? 86400 : 50000;
+	c.rows = p == Preset::kSeed ? 86400 : p == Preset::kSeedDomain || p == Preset::kModernDomain ? 200000 : 50000;
 	return c;
 }
 
@@ -381,6 +385,20 @@ GeneratedStates generate_states(const GeneratorConfig &cfg)
 	GeneratedStates out;
 	out.states.reserve(cfg.rows);
 	out.decisions.reserve(cfg.rows);
+	if (cfg.preset == Preset::kSeedDomain || cfg.preset == Preset::kModernDomain) {
+		const VerifyDomain domain(cfg.preset == Preset::kSeedDomain ? FeatureSet::kSeed : FeatureSet::kModern,
+					  cfg.kernel);
+		for (size_t i = 0; i < cfg.rows; ++i) {
+			KernelState s = domain.sample(rng);
+			clock_ns += 1000;
+			s.ts = clock_ns;
+			const Decision d = can_migrate_task(s, cfg.kernel);
+			s.can_migrate = d.migrate;
+			out.states.push_back(s);
+			out.decisions.push_back(d);
+		}
+		return out;
+	}
 	for (size_t i = 0; i < cfg.rows; ++i) {
 		KernelState s = cfg.preset == Preset::kSeed ? seed_state(rng, topo, seed_p, clock_ns)
 							    : load_state(rng, topo, cfg, shape, clock_ns);

@@ -8,6 +8,10 @@
 //               high load only scored 85 % here)
 //   balanced    about one runnable task per CPU
 //   overloaded  about two to three runnable tasks per CPU
+//   seed-domain, modern-domain
+//               the whole verification domain of the feature set (domain.h):
+//               every region alike, queues and loads up to the caps, fault
+//               ratios next to 0; what kmlb verify proves a model on
 // The load presets draw full states: every hard check, SMT/MC/NUMA domains,
 // active balance, NUMA groups, every branch of the chosen kernel version.
 #pragma once
@@ -24,7 +28,7 @@
 
 namespace kmlb {
 
-enum class Preset { kSeed, kIdle, kBalanced, kOverloaded };
+enum class Preset { kSeed, kIdle, kBalanced, kOverloaded, kSeedDomain, kModernDomain };
 
 std::string_view preset_name(Preset p);
 Preset parse_preset(std::string_view name);  // Error(kUsage) if unknown

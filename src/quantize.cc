@@ -60,6 +60,22 @@ Calibration calibration_from_dataset(const Dataset &d, std::string name)
 	return cal;
 }
 
+Calibration calibration_rows(const Calibration &cal, std::span<const uint32_t> rows, std::string name)
+{
+	Calibration out;
+	out.name = std::move(name);
+	out.feature_set = cal.feature_set;
+	out.rows = rows.size();
+	const size_t cols = cal.cols();
+	for (uint32_t r : rows) {
+		out.x.insert(out.x.end(), cal.x.begin() + r * cols, cal.x.begin() + (r + 1) * cols);
+		out.y.push_back(cal.y[r]);
+		if (!cal.states.empty())
+			out.states.push_back(cal.states[r]);
+	}
+	return out;
+}
+
 Calibration default_calibration(FeatureSet set)
 {
 	if (set == FeatureSet::kSeed)

@@ -10,14 +10,29 @@
 #include "export_c.h"
 #include "fixed_point.h"
 #include "model_file.h"
+#include "verify.h"
 
 namespace kmlb::cli {
 
 namespace {
 
 struct ExportOptions {
-	std::string model, out;
+	std::string model, out, kernel = "5.15";
+	bool no_verify = false;
 };
+
+// kmlb verify on the model, for the banner and KMLB_MODEL_VERIFIED.
+ExportVerification verify_for_export(const FixedModel &m, const ExportOptions &o)
+{
+	if (o.no_verify)
+		return {false, "not checked: kmlb export-c --no-verify"};
+	const KernelVersion kernel = parse_kernel_version(o.kernel);
+	const VerifyResult r = verify(VerifyDomain(m.feature_set, kernel), *fixed_target(m));
+	return {r.outcome == VerifyOutcome::kVerified,
+		fmt::format("kmlb verify: {} against teacher {} over the '{}' domain, {} boxes, {} counterexamples",
+			    outcome_name(r.outcome), canonical_name(kernel), feature_set_name(m.feature_set), r.boxes,
+			    r.counterexamples.size())};
+}
 
 int run_export_c(const ExportOptions &o)
 {
@@ -39,9 +54,12 @@ int run_export_c(const ExportOptions &o)
 		fixed_json = text;
 	}
 	const std::string hash = fnv1a64_hex(fixed_json);
-	write_file_atomic(o.out, export_c_header(m, hash));
+	const ExportVerification v = verify_for_export(m, o);
+	write_file_atomic(o.out, export_c_header(m, hash, v));
 	fmt::print("{}: MLP {} ({} parameters), feature set {}, KMLB_FRAC_BITS {}, model hash {}\n", o.out,
 		   m.shape_name(), m.param_count(), feature_set_name(m.feature_set), m.frac_bits, hash);
+	fmt::print("KMLB_MODEL_VERIFIED {}: {}{}\n", v.verified ? 1 : 0, v.summary,
+		   v.verified ? "" : " (the header compiles only with -DKMLB_ALLOW_UNVERIFIED)");
 	return 0;
 }
 
@@ -54,6 +72,9 @@ void add_export_c(CLI::App &app, Job &job)
 			"the defaults first")
 		->required();
 	sub->add_option("--out", o->out, "header to write (kmlb_model.h)")->required();
+	sub->add_option("--kernel", o->kernel, "teacher version the model is verified against (kmlb verify)")
+		->capture_default_str();
+	sub->add_flag("--no-verify", o->no_verify, "skip kmlb verify: KMLB_MODEL_VERIFIED 0");
 	sub->footer("The header compiles in the kernel (__KERNEL__) and in user space; docs/fixed-point.md "
 		    "describes its API.\nExample:\n  kmlb export-c --model model.q.json --out kmlb_model.h");
 	sub->final_callback([o, &job] { job = [o] { return run_export_c(*o); }; });

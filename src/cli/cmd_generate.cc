@@ -128,7 +128,7 @@ void add_generate(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<GenerateOptions>();
 	CLI::App *sub = app.add_subcommand("generate", "Write a distilled data set: seeded kernel states labelled by the teacher");
-	sub->add_option("--preset", o->preset, "seed (the report's data set), idle, balanced, overloaded")
+	sub->add_option("--preset", o->preset, "seed (the report's data set), idle, balanced, overloaded, seed-domain, modern-domain (the whole verify domain)")
 		->capture_default_str();
 	sub->add_option("--seed", o->seed, "random seed; the same seed gives byte-identical files")->capture_default_str();
 	sub->add_option("--rows", o->rows, "kernel states to draw (default: 86400 for seed, 50000 otherwise)");

@@ -62,8 +62,18 @@ void print_report(const QuantizeResult &r, const std::string &out, const Calibra
 int run_quantize(const QuantizeOptions &o)
 {
 	const ModelFile source = load_model(o.model);
-	const Calibration cal = o.data.empty() ? default_calibration(source.feature_set)
-					       : calibration_from_dataset(read_features_csv(o.data), o.data);
+	Calibration cal;
+	if (o.data.empty()) {
+		cal = default_calibration(source.feature_set);
+	} else {
+		const Dataset d = read_features_csv(o.data);
+		cal = calibration_from_dataset(d, o.data);
+		// The model's own training data: calibrate on its training rows only,
+		// so that the hold-out stays out of sample.
+		if (source.training && !source.data_hash.empty() && d.content_hash() == source.data_hash)
+			cal = calibration_rows(cal, holdout_split(d.y, *source.training).train,
+					       o.data + " (training rows: the model's hold-out left out)");
+	}
 	kmlb::QuantizeOptions opt;
 	if (o.frac_bits)
 		opt.frac_bits = o.frac_bits;

@@ -87,9 +87,11 @@ int run_reproduce(const ReproduceOptions &o)
 		ModelFile file;
 		file.model = r.model;
 		file.feature_set = data.feature_set;
-		const QuantizeResult q = quantize(file, cal, {});
+		// Calibrated on the training rows only: the hold-out stays out of sample.
+		const HoldoutSplit split = holdout_split(data.y, run.config);
+		const QuantizeResult q = quantize(file, calibration_rows(cal, split.train, cal.name + " (training rows)"), {});
 		save_fixed_model(o.out + "/" + run.name + "/model.q.json", q.model);
-		const FixedScore fixed = score_fixed(r.model, q.model, cal, holdout_split(data.y, run.config).test);
+		const FixedScore fixed = score_fixed(r.model, q.model, cal, split.test);
 		fmt::print("{:<34} {:>7} {:>9.4f}% {:>7} / {:<6} {:>11} {:>7} {:>8.1f}\n", label, r.model.param_count(),
 			   100.0 * r.test.accuracy, r.test.misclassified, r.test.rows, fixed.fixed_misclassified, epochs,
 			   r.seconds);

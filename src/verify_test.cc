@@ -1,0 +1,231 @@
+#include "verify.h"
+
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "fixed_features.h"
+#include "generator.h"
+#include "prep.h"
+#include "raw_schema.h"
+#include "rng.h"
+#include "teacher.h"
+
+namespace kmlb {
+namespace {
+
+ModelFile fixture(const std::string &name)
+{
+	return load_model(std::string(KMLB_TEST_DATA_DIR) + "/fixed_seed_" + name + ".model.json");
+}
+
+const FixedModel &quantized(const std::string &name)
+{
+	static std::map<std::string, FixedModel> cache;
+	auto it = cache.find(name);
+	if (it == cache.end()) {
+		static const Calibration cal = default_calibration(FeatureSet::kSeed);
+		it = cache.emplace(name, quantize(fixture(name), cal, {}).model).first;
+	}
+	return it->second;
+}
+
+const VerifyDomain &seed_domain()
+{
+	static const VerifyDomain d(FeatureSet::kSeed, KernelVersion::k5_15);
+	return d;
+}
+
+// Short queues, tiny loads, the fault ratios next to 0: small enough to try
+// every point.
+VerifyDomain reduced(const VerifyDomain &d, int64_t max_src, int64_t max_dst, int64_t max_load, int64_t ratios)
+{
+	const int64_t z = d.zero_ratio_index();
+	return d.restricted({2, 0, 0, 0, z - ratios, -3}, {max_src, max_load, max_load, max_dst, z + ratios, 3});
+}
+
+// Every point of every region, concretely: how many decide against the
+// teacher, per region.
+std::vector<size_t> brute_force(const VerifyDomain &d, const VerifyTarget &t)
+{
+	std::vector<size_t> wrong;
+	for (const Region &r : d.regions()) {
+		size_t n = 0;
+		NumPoint p = r.lo;
+		while (true) {
+			const KernelState s = d.realize(r, p);
+			n += t.decide(s) != can_migrate_task(s, d.kernel()).migrate;
+			size_t i = 0;
+			while (i < kNumDims && p[i] == r.hi[i]) {
+				p[i] = r.lo[i];
+				++i;
+			}
+			if (i == kNumDims)
+				break;
+			++p[i];
+		}
+		wrong.push_back(n);
+	}
+	return wrong;
+}
+
+// Regions verify found a counterexample in.
+std::vector<size_t> wrong_regions(const VerifyDomain &d, const VerifyResult &r)
+{
+	std::vector<size_t> out(d.regions().size());
+	for (const Counterexample &c : r.counterexamples)
+		out[c.region] = 1;
+	return out;
+}
+
+void expect_real_counterexamples(const VerifyDomain &d, const VerifyTarget &t, const VerifyResult &r)
+{
+	for (const Counterexample &c : r.counterexamples) {
+		EXPECT_TRUE(raw_consistency_error(c.state, true).empty());
+		EXPECT_TRUE(passes_prep_filter(c.state));
+		EXPECT_EQ(can_migrate_task(c.state, d.kernel()).migrate, c.state.can_migrate == 1);
+		EXPECT_NE(t.decide(c.state), c.state.can_migrate == 1);
+		EXPECT_EQ(t.decide(c.state), c.model);
+	}
+}
+
+TEST(VerifyDomain, RegionsHaveOneLabelAndConsistentStates)
+{
+	for (FeatureSet set : {FeatureSet::kSeed, FeatureSet::kModern})
+		for (KernelVersion k : {KernelVersion::k4_15, KernelVersion::k5_15, KernelVersion::k6_6, KernelVersion::k6_18}) {
+			const VerifyDomain d(set, k);
+			Rng rng(7);
+			for (const Region &r : d.regions())
+				for (int i = 0; i < 20; ++i) {
+					NumPoint p;
+					for (size_t j = 0; j < kNumDims; ++j)
+						p[j] = rng.between(r.lo[j], r.hi[j]);
+					const KernelState s = d.realize(r, p);
+					ASSERT_EQ(can_migrate_task(s, k).migrate, r.label);
+					ASSERT_EQ(raw_consistency_error(s, true), "");
+					ASSERT_TRUE(passes_prep_filter(s));
+				}
+		}
+}
+
+// The regions' flag patterns cover every pattern the generator draws: the
+// domain is not smaller than the data (seed: the seed preset; modern: the
+// load presets, 6.1 labels).
+TEST(VerifyDomain, CoversTheGeneratorsFlagPatterns)
+{
+	auto key = [](const KernelState &s, FeatureSet set) {
+		std::array<float, 32> x;
+		extract_features(s, set, x.data());
+		std::string k;
+		for (size_t f = 0; f < feature_count(set); ++f)
+			k += feature_is_binary(f) ? (x[f] != 0 ? '1' : '0') : '.';
+		return k + (s.dst_len > 0 ? "+" : "0");
+	};
+	for (FeatureSet set : {FeatureSet::kSeed, FeatureSet::kModern}) {
+		const VerifyDomain d(set, KernelVersion::k5_15);
+		std::set<std::string> keys;
+		for (const Region &r : d.regions())
+			keys.insert(key(d.realize(r, r.lo), set));
+		const std::vector<Preset> presets = set == FeatureSet::kSeed
+							    ? std::vector<Preset>{Preset::kSeed}
+							    : std::vector<Preset>{Preset::kIdle, Preset::kBalanced, Preset::kOverloaded};
+		size_t rows = 0;
+		for (Preset p : presets) {
+			GeneratorConfig c = preset_config(p);
+			c.rows = 20000;
+			for (const KernelState &s : generate_states(c).states) {
+				if (!passes_prep_filter(s) || s.migration_cost_ns <= 0)
+					continue;
+				++rows;
+				ASSERT_TRUE(keys.count(key(s, set))) << key(s, set);
+			}
+		}
+		EXPECT_GT(rows, 10000u);
+	}
+}
+
+// Soundness and completeness against brute force on a reduced domain: verify
+// reports a counterexample in a region exactly when one exists there, every
+// counterexample is real, and "verified" only when brute force finds none.
+TEST(Verify, AgreesWithBruteForceOnAReducedDomain)
+{
+	const VerifyDomain d = reduced(seed_domain(), 6, 3, 3, 4);
+	ASSERT_GT(d.regions().size(), 100u);
+	for (const char *name : {"573", "171"}) {
+		FixedModel m = quantized(name);
+		for (int planted = 0; planted < 2; ++planted) {
+			if (planted)
+				m.layers[0].weights[8] += 1 << (m.frac_bits + 2);  // unit 0's src_len weight
+			const auto target = fixed_target(m);
+			const VerifyResult r = verify(d, *target);
+			const std::vector<size_t> truth = brute_force(d, *target);
+			const std::vector<size_t> found = wrong_regions(d, r);
+			size_t wrong = 0;
+			for (size_t i = 0; i < truth.size(); ++i) {
+				EXPECT_EQ(truth[i] > 0, found[i] > 0) << name << " region " << i;
+				wrong += truth[i] > 0;
+			}
+			expect_real_counterexamples(d, *target, r);
+			EXPECT_EQ(r.outcome == VerifyOutcome::kVerified, wrong == 0);
+			EXPECT_EQ(r.outcome == VerifyOutcome::kFalsified, wrong > 0);
+			if (planted)
+				EXPECT_GT(wrong, 0u) << name << ": the planted weight changed nothing";
+		}
+	}
+}
+
+TEST(Verify, FloatModelAgreesWithBruteForce)
+{
+	const VerifyDomain d = reduced(seed_domain(), 5, 2, 2, 3);
+	ModelFile f = fixture("573");
+	for (int planted = 0; planted < 2; ++planted) {
+		if (planted)
+			f.model.params()[f.model.weight_offset(0) + 1] += 4.0f;  // unit 0's delta_hot weight
+		const auto target = float_target(f);
+		const VerifyResult r = verify(d, *target);
+		const std::vector<size_t> truth = brute_force(d, *target);
+		size_t wrong = 0;
+		for (size_t n : truth)
+			wrong += n > 0;
+		expect_real_counterexamples(d, *target, r);
+		EXPECT_EQ(r.outcome == VerifyOutcome::kFalsified, wrong > 0);
+		EXPECT_EQ(r.outcome == VerifyOutcome::kVerified, wrong == 0);
+		if (planted)
+			EXPECT_GT(wrong, 0u);
+	}
+}
+
+// A model exact on the reduced domain is verified there; a planted wrong
+// weight is found on the whole domain, and its counterexamples are real.
+TEST(Verify, VerifiesAnExactModelAndFindsAPlantedWeight)
+{
+	const VerifyDomain small = reduced(seed_domain(), 6, 3, 3, 4);
+	const FixedModel &m = quantized("573");
+	const VerifyResult ok = verify(small, *fixed_target(m));
+	EXPECT_EQ(ok.outcome, VerifyOutcome::kVerified);
+	EXPECT_TRUE(ok.counterexamples.empty());
+
+	FixedModel bad = m;
+	// The output weight of the last hidden unit, negated.
+	bad.layers.back().weights.back() = -bad.layers.back().weights.back() * 4;
+	const auto target = fixed_target(bad);
+	const VerifyResult r = verify(small, *target);
+	EXPECT_EQ(r.outcome, VerifyOutcome::kFalsified);
+	EXPECT_FALSE(r.counterexamples.empty());
+	expect_real_counterexamples(small, *target, r);
+}
+
+TEST(Verify, BudgetExhaustedIsUnknownNeverVerified)
+{
+	const FixedModel &m = quantized("573");
+	VerifyOptions opt;
+	opt.max_boxes = 3;
+	const VerifyResult r = verify(reduced(seed_domain(), 6, 3, 3, 4), *fixed_target(m), opt);
+	EXPECT_EQ(r.outcome, VerifyOutcome::kUnknown);
+	EXPECT_GT(r.undecided_boxes, 0u);
+	EXPECT_EQ(r.to_json()["result"], "unknown");
+}
+
+}  // namespace
+}  // namespace kmlb
