@@ -30,6 +30,8 @@ static const char usage[] =
 	"\n"
 	"Records every call of can_migrate_task() (fentry + fexit) as one CSV row\n"
 	"of the kmlb raw schema. Stops on SIGINT/SIGTERM or after N seconds.\n"
+	"Exit: 0 ok, 1 failure, 2 usage, 74 write error, 77 this kernel refuses\n"
+	"fentry/fexit on can_migrate_task() (then use kmlb vm collect).\n"
 	"Final line on stderr: kmlb_collect: rows=.. drops=.. ...; enter_ns and\n"
 	"exit_ns are the programs' mean run times (-1 unless kernel.bpf_stats_enabled=1).\n"
 	"\n"
@@ -163,6 +165,30 @@ static double prog_mean_ns(const struct bpf_program *prog)
 	return (double)info.run_time_ns / info.run_cnt;
 }
 
+/*
+ * Exit code for a failed load or attach: 77 (unsupported) when this kernel
+ * refuses fentry/fexit tracing of can_migrate_task() to root, as some do
+ * (e.g. Firecracker guest kernels: EPERM even as root) or when the function
+ * is not traceable (ENOENT, ESRCH: inlined or no BTF; EOPNOTSUPP/ENOTSUPP:
+ * no trampoline support); 1 for any other failure.
+ */
+static int refused(const char *what, int err)
+{
+	int e = err < 0 ? -err : err;
+	int unsupported = (e == EPERM && geteuid() == 0) || e == ENOENT || e == ESRCH ||
+			  e == EOPNOTSUPP || e == 524 /* ENOTSUPP */;
+
+	fprintf(stderr, "kmlb_collect: %s failed: %s\n", what, strerror(e));
+	if (!unsupported) {
+		if (e == EPERM)
+			fputs("kmlb_collect: needs root (CAP_BPF and CAP_PERFMON)\n", stderr);
+		return 1;
+	}
+	fputs("kmlb_collect: this kernel does not allow fentry/fexit on can_migrate_task();\n"
+	      "kmlb_collect: record in a QEMU guest instead: kmlb vm collect --out DIR\n", stderr);
+	return 77;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -260,14 +286,12 @@ int main(int argc, char **argv)
 	/* load, attach */
 	err = kmlb_collect_bpf__load(skel);
 	if (err) {
-		fprintf(stderr, "kmlb_collect: load failed: %s\n", strerror(-err));
-		err = 1;
+		err = refused("load", err);
 		goto cleanup;
 	}
 	err = kmlb_collect_bpf__attach(skel);
 	if (err) {
-		fprintf(stderr, "kmlb_collect: attach failed: %s\n", strerror(-err));
-		err = 1;
+		err = refused("attach", err);
 		goto cleanup;
 	}
 	err = 1;

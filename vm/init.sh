@@ -57,6 +57,7 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 	echo "migration_cost_ns=$(cat /sys/kernel/debug/sched/migration_cost_ns 2>/dev/null)"
 	echo "domains=$(cat /sys/kernel/debug/sched/domains/cpu0/domain*/name 2>/dev/null | tr '\n' ' ')"
 	echo "sched_features=$(cat /sys/kernel/debug/sched/features 2>/dev/null)"
+	echo "sched_debugfs=$(ls /sys/kernel/debug/sched 2>/dev/null | tr '\n' ' ')"
 	for n in /sys/devices/system/node/node[0-9]*; do
 		echo "$(basename $n)_cpus=$(cat $n/cpulist)"
 	done

@@ -188,8 +188,9 @@ fetch_kernel() {
 		# offline: newest kernel of this line already in the cache
 		dir=$(grep -lx -- "$line" "$KMLB_CACHE"/kernel/*/line 2>/dev/null | sort -V | tail -n 1)
 		dir=${dir%/line}
-		[ -n "$dir" ] && [ -f "$dir/vmlinuz" ] ||
+		if [ -z "$dir" ] || [ ! -f "$dir/vmlinuz" ]; then
 			die "cannot resolve linux-image-amd64 of kernel line $line and no cached kernel"
+		fi
 		log "apt metadata unavailable, using cached $dir"
 	fi
 	if [ ! -f "$dir/vmlinuz" ]; then
