@@ -117,6 +117,18 @@ struct {
 	__type(value, struct slot);
 } slots SEC(".maps");
 
+/*
+ * Per-CPU counters for pc_0 and pc_1, opened by the loader (hardware cycles
+ * and instructions where the CPU has a PMU, else software events; the
+ * loader names them). Empty slots read as an error and leave the column 0.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+	__uint(max_entries, 1); /* the loader sets the number of CPUs */
+} pc0_events SEC(".maps"), pc1_events SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20); /* the loader may change it */
@@ -125,6 +137,16 @@ struct {
 static __always_inline void count(int stat)
 {
 	__sync_fetch_and_add(&stats[stat], 1);
+}
+
+/* This CPU's counter value in a perf event array, 0 if it has none. */
+static __always_inline long long counter(void *events)
+{
+	struct bpf_perf_event_value v = {};
+
+	if (bpf_perf_event_read_value(events, BPF_F_CURRENT_CPU, &v, sizeof(v)))
+		return 0;
+	return v.counter;
 }
 
 static __always_inline int node_of(int cpu)
@@ -426,7 +448,8 @@ static __always_inline void fill(struct kmlb_rec *r, struct task_struct *p,
 		r->current_donor = BPF_CORE_READ((struct rq___new *)src_rq, donor) ==
 				   (void *)p;
 	r->ineligible_on_dst = ineligible_on_dst(p, src_rq, dst_rq, dst_cpu);
-	/* pc_0, pc_1: not recorded, stay 0. */
+	r->pc_0 = counter(&pc0_events);
+	r->pc_1 = counter(&pc1_events);
 }
 
 SEC("fentry/can_migrate_task")

@@ -156,6 +156,7 @@ cat >"$work/summary.json.tmp" <<EOF
   "kernel_package": "$(basename "$KMLB_KERNEL_DIR")",
   "layout": "$layout",
   "topology": {$topo, "vcpus": $(env_get ncpu), "numa_nodes": $(env_get nodes), "node_cpus": [$node_cpus], "sched_domains": "$(env_get domains | sed 's/ *$//')"},
+  "counters": {$(sed -n 's/^kmlb_collect: counters source=\([a-z]*\) pc_0=\([a-z-]*\) pc_1=\([a-z-]*\) why="\(.*\)"$/"source": "\1", "pc_0": "\2", "pc_1": "\3", "why": "\4"/p' "$g"/collect-*.err | head -n 1)},
   "numa_balancing": $(env_get numa_balancing),
   "migration_cost_ns": $(env_get migration_cost_ns),
   "seconds_per_phase": $secs,

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # (SC2034: the KMLB_* results are read by the scripts that source this file)
-# Shared helpers of vm/collect.sh and vm/ci_test.sh (sourced, not run).
+# Shared helpers of the guest jobs (vm/collect.sh, vm/ci_test.sh,
+# vm/host_collect.sh, kernel/deploy.sh): sourced, not run.
 #
 # Artifacts (kernel, builds, initramfs) live in the cache, never in the repo:
 #   ${KMLB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kmlb}/
@@ -244,7 +245,9 @@ fetch_kernel() {
 # LINE, with their -common tree and linux-kbuild, unpacked (never installed)
 # into $KMLB_CACHE/headers/<release>/ and made usable from there (the
 # Makefile's absolute include of the -common tree is pointed at the unpacked
-# copy). Sets KMLB_HEADERS_DIR (the directory to build modules against).
+# copy). Sets KMLB_HEADERS_DIR (the directory to build modules against) and
+# KMLB_HEADERS_MAKEFLAGS (for make: 6.12's kbuild would run pahole for module
+# BTF, which the machine need not have and the module does not need).
 # 6.1 and 6.12 headers are built with bookworm's gcc-12; 7.x headers need
 # trixie's gcc-14 and libc, which this machine does not have: refused.
 fetch_headers() {
@@ -253,6 +256,7 @@ fetch_headers() {
 	fetch_kernel "$line"
 	local rel=$KMLB_KERNEL_RELEASE root=$KMLB_CACHE/headers/$KMLB_KERNEL_RELEASE
 	KMLB_HEADERS_DIR=$root/usr/src/linux-headers-$rel
+	KMLB_HEADERS_MAKEFLAGS="CONFIG_DEBUG_INFO_BTF_MODULES="
 	[ -f "$KMLB_HEADERS_DIR/.kmlb-ready" ] && return 0
 	local tmp hp p
 	mkdir -p "$KMLB_CACHE/headers"
