@@ -37,6 +37,18 @@ __u64 stats[KMLB_NR_STATS];
 
 /* Kernel symbols resolved by libbpf from /proc/kallsyms. */
 extern const void fair_sched_class __ksym __weak;
+/* sched_proxy_exec() (CONFIG_SCHED_PROXY_EXEC, 6.18+): absent -> off. */
+extern struct static_key_true __sched_proxy_exec __ksym __weak;
+
+/*
+ * Integer fields whose width differs between kernels (p->on_cpu is an int
+ * until 7.1 and a u8 in 7.3, se->on_rq an unsigned int on 6.1 and a char
+ * from 6.6): read with the target's byte size and sign, not the size of
+ * the vmlinux.h the object was built against. A plain BPF_CORE_READ() of
+ * p->on_cpu on 7.3 reads on_rq with it and returns non-zero for every
+ * queued task.
+ */
+#define READ_INT(s, field) ((long long)BPF_CORE_READ_BITFIELD_PROBED(s, field))
 
 /* Names that differ between kernel versions (CO-RE flavours). */
 enum cpu_idle_type___old {
@@ -57,6 +69,25 @@ struct sched_entity___new {
 
 struct task_struct___new {
 	struct mutex *blocked_on; /* proxy execution (6.18) */
+	struct list_head throttle_node; /* task-based throttling (6.18) */
+};
+
+/* EEVDF eligibility inputs (field names of 7.0+, see ineligible_on_dst()). */
+struct cfs_rq___eevdf {
+	unsigned int nr_queued;
+	unsigned int h_nr_queued;
+	long long sum_w_vruntime;
+	unsigned long long sum_weight;
+	unsigned long long zero_vruntime;
+	unsigned int sum_shift;
+	struct sched_entity *curr;
+};
+
+struct sched_entity___eevdf {
+	struct load_weight load;
+	struct load_weight h_load; /* single EEVDF runqueue (7.3) */
+	unsigned long long vruntime;
+	unsigned char on_rq;
 };
 
 struct rq___new {
@@ -86,6 +117,18 @@ struct {
 	__type(value, struct slot);
 } slots SEC(".maps");
 
+/*
+ * Per-CPU counters for pc_0 and pc_1, opened by the loader (hardware cycles
+ * and instructions where the CPU has a PMU, else software events; the
+ * loader names them). Empty slots read as an error and leave the column 0.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+	__uint(max_entries, 1); /* the loader sets the number of CPUs */
+} pc0_events SEC(".maps"), pc1_events SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20); /* the loader may change it */
@@ -96,11 +139,24 @@ static __always_inline void count(int stat)
 	__sync_fetch_and_add(&stats[stat], 1);
 }
 
+/* This CPU's counter value in a perf event array, 0 if it has none. */
+static __always_inline long long counter(void *events)
+{
+	struct bpf_perf_event_value v = {};
+
+	if (bpf_perf_event_read_value(events, BPF_F_CURRENT_CPU, &v, sizeof(v)))
+		return 0;
+	return v.counter;
+}
+
 static __always_inline int node_of(int cpu)
 {
-	if (cpu < 0 || cpu >= KMLB_MAX_CPUS)
+	unsigned int c = cpu;
+
+	if (c >= KMLB_MAX_CPUS)
 		return -1;
-	return cpu_node[cpu];
+	/* the mask keeps the bound visible to every verifier (7.3's lost it) */
+	return cpu_node[c & (KMLB_MAX_CPUS - 1)];
 }
 
 /* a[2 * nid] + a[2 * nid + 1]: task_faults_idx(NUMA_MEM, nid, 0/1). */
@@ -176,6 +232,111 @@ static __always_inline int cookie_match(struct rq *dst_rq, struct task_struct *p
 	return BPF_CORE_READ(core, core_cookie) == BPF_CORE_READ(t, core_cookie);
 }
 
+/*
+ * avg >= key * load, with the product taken in 128 bits as the kernel's
+ * vruntime_eligible() does (load >= 0). Four 32x32 partial products.
+ */
+static __always_inline int ge_mul128(long long avg, long long key, long long load)
+{
+	unsigned long long k = key < 0 ? -(unsigned long long)key : key;
+	unsigned long long l = load < 0 ? 0 : load;
+	unsigned long long kl = k & 0xffffffffULL, kh = k >> 32;
+	unsigned long long ll = l & 0xffffffffULL, lh = l >> 32;
+	unsigned long long p0 = kl * ll, p1 = kl * lh, p2 = kh * ll, p3 = kh * lh;
+	unsigned long long mid = (p0 >> 32) + (p1 & 0xffffffffULL) + (p2 & 0xffffffffULL);
+	unsigned long long lo = (p0 & 0xffffffffULL) | (mid << 32);
+	unsigned long long hi = p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+	long long avg_hi = avg < 0 ? -1 : 0;
+
+	if (key < 0) { /* two's complement negation of hi:lo */
+		lo = ~lo + 1;
+		hi = ~hi + (lo == 0);
+	}
+	if ((long long)hi != avg_hi)
+		return avg_hi > (long long)hi;
+	return (unsigned long long)avg >= lo;
+}
+
+/*
+ * task_is_ineligible_on_dst_cpu(p, dst_cpu) (6.14+):
+ *   sched_feat(PLACE_LAG) && dst_cfs_rq->nr_queued &&
+ *   !entity_eligible(task_cfs_rq(p), &p->se)
+ * with vruntime_eligible() of 7.0/7.1 (sum_w_vruntime, sum_weight,
+ * zero_vruntime, weights shifted by sum_shift):
+ *   avg = sum_w_vruntime; load = sum_weight;
+ *   if (curr && curr->on_rq) { w = weight(curr); avg += key(curr) * w; load += w; }
+ *   return avg >= (vruntime - zero_vruntime) * load;   (128-bit product)
+ * Until 7.1 dst_cfs_rq is task_group(p)->cfs_rq[dst_cpu], the task's own
+ * cfs_rq is se->cfs_rq and the weight se->load.weight. With the single
+ * EEVDF runqueue (7.3, se->h_load present) both are the CPUs' root cfs_rq,
+ * the count h_nr_queued and the weight se->h_load.weight. Kernels without
+ * sum_w_vruntime (6.12 and older, whose can_migrate_task() has no such
+ * test) record 0. PLACE_LAG is a default-on feature; the guest logs the
+ * feature list (logs/guest.env) so a run with it off can be told apart.
+ */
+static __always_inline long long eevdf_weight(void *se, int flat, unsigned int shift)
+{
+	struct sched_entity___eevdf *e = se;
+	unsigned long long w = flat ? BPF_CORE_READ(e, h_load.weight) :
+				      BPF_CORE_READ(e, load.weight);
+
+	if (shift) {
+		w >>= shift;
+		if (w < 2)
+			w = 2;
+	}
+	return w;
+}
+
+static __always_inline int ineligible_on_dst(struct task_struct *p, struct rq *src_rq,
+					     struct rq *dst_rq, int dst_cpu)
+{
+	struct cfs_rq___eevdf *cfs, *dst;
+	struct sched_entity___eevdf *curr, *se = (void *)&p->se;
+	long long avg, load, w, key;
+	unsigned long long zero;
+	unsigned int shift = 0;
+	int flat, queued;
+
+	if (!bpf_core_field_exists(((struct cfs_rq___eevdf *)0)->sum_w_vruntime))
+		return 0;
+	flat = bpf_core_field_exists(((struct sched_entity___eevdf *)0)->h_load);
+	if (flat) {
+		dst = (void *)&dst_rq->cfs;
+		cfs = (void *)&src_rq->cfs; /* task_rq(p) is the source rq */
+		queued = BPF_CORE_READ(dst, h_nr_queued) != 0;
+	} else {
+		struct task_group *tg = BPF_CORE_READ(p, sched_task_group);
+		struct cfs_rq **cfs_rqs = tg ? BPF_CORE_READ(tg, cfs_rq) : NULL;
+		struct cfs_rq *d = NULL;
+
+		if (cfs_rqs && dst_cpu >= 0 && dst_cpu < KMLB_MAX_CPUS)
+			bpf_probe_read_kernel(&d, sizeof(d), cfs_rqs + dst_cpu);
+		else
+			d = &dst_rq->cfs;
+		if (!d)
+			return 0;
+		dst = (void *)d;
+		cfs = (void *)BPF_CORE_READ(p, se.cfs_rq);
+		queued = BPF_CORE_READ(dst, nr_queued) != 0;
+	}
+	if (!queued || !cfs)
+		return 0;
+	if (bpf_core_field_exists(cfs->sum_shift))
+		shift = BPF_CORE_READ(cfs, sum_shift);
+	zero = BPF_CORE_READ(cfs, zero_vruntime);
+	avg = BPF_CORE_READ(cfs, sum_w_vruntime);
+	load = BPF_CORE_READ(cfs, sum_weight);
+	curr = (void *)BPF_CORE_READ(cfs, curr);
+	if (curr && READ_INT(curr, on_rq)) {
+		w = eevdf_weight(curr, flat, shift);
+		avg += (long long)(BPF_CORE_READ(curr, vruntime) - zero) * w;
+		load += w;
+	}
+	key = (long long)(BPF_CORE_READ(se, vruntime) - zero);
+	return !ge_mul128(avg, key, load);
+}
+
 static __always_inline void fill(struct kmlb_rec *r, struct task_struct *p,
 				 struct lb_env *env)
 {
@@ -246,12 +407,19 @@ static __always_inline void fill(struct kmlb_rec *r, struct task_struct *p,
 		r->last_buddy = BPF_CORE_READ((struct cfs_rq___old *)cfs_rq, last) == se;
 	r->buddy_hot = r->next_buddy || r->last_buddy;
 
-	/* throttled_lb_pair(task_group(p), src_cpu, dst_cpu) */
-	r->throttled = cpu_throttled(BPF_CORE_READ(p, sched_task_group), src_cpu) ||
-		       cpu_throttled(BPF_CORE_READ(p, sched_task_group), dst_cpu);
+	/*
+	 * throttled_lb_pair(task_group(p), src_cpu, dst_cpu) until task-based
+	 * throttling (6.18), lb_throttled_hierarchy(p, dst_cpu) from then on.
+	 */
+	if (bpf_core_field_exists(((struct task_struct___new *)0)->throttle_node))
+		r->throttled = cpu_throttled(BPF_CORE_READ(p, sched_task_group), dst_cpu);
+	else
+		r->throttled = cpu_throttled(BPF_CORE_READ(p, sched_task_group), src_cpu) ||
+			       cpu_throttled(BPF_CORE_READ(p, sched_task_group), dst_cpu);
 	r->per_cpu_kthread = per_cpu_kthread(p);
 	r->dst_allowed = cpu_allowed(p, dst_cpu);
-	r->p_running = BPF_CORE_READ(p, on_cpu) != 0;
+	/* task_on_cpu(src_rq, p): p->on_cpu (an int until 7.1, a u8 in 7.3) */
+	r->p_running = READ_INT(p, on_cpu) != 0;
 	r->test_aggressive = !r->throttled && !r->per_cpu_kthread &&
 			     r->dst_allowed && !r->p_running;
 	r->can_migrate = -1;
@@ -269,13 +437,19 @@ static __always_inline void fill(struct kmlb_rec *r, struct task_struct *p,
 	if (bpf_core_field_exists(((struct sched_entity___new *)0)->sched_delayed))
 		r->sched_delayed = BPF_CORE_READ((struct sched_entity___new *)se,
 						 sched_delayed);
-	if (bpf_core_field_exists(((struct task_struct___new *)0)->blocked_on))
+	/* task_is_blocked(p): sched_proxy_exec() && p->blocked_on */
+	if (bpf_core_field_exists(((struct task_struct___new *)0)->blocked_on) &&
+	    &__sched_proxy_exec &&
+	    BPF_CORE_READ(&__sched_proxy_exec, key.enabled.counter) > 0)
 		r->blocked_on_mutex = BPF_CORE_READ((struct task_struct___new *)p,
 						    blocked_on) != NULL;
+	/* task_current_donor(src_rq, p); without proxy execution donor is curr */
 	if (bpf_core_field_exists(((struct rq___new *)0)->donor))
 		r->current_donor = BPF_CORE_READ((struct rq___new *)src_rq, donor) ==
 				   (void *)p;
-	/* ineligible_on_dst (6.14+), pc_0, pc_1: not recorded, stay 0. */
+	r->ineligible_on_dst = ineligible_on_dst(p, src_rq, dst_rq, dst_cpu);
+	r->pc_0 = counter(&pc0_events);
+	r->pc_1 = counter(&pc1_events);
 }
 
 SEC("fentry/can_migrate_task")

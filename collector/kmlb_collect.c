@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <glob.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,10 +28,17 @@ static volatile sig_atomic_t stop;
 static int verbose;
 
 static const char usage[] =
-	"usage: kmlb_collect [--out FILE] [--seconds N] [--ringbuf-mb N] [--verbose]\n"
+	"usage: kmlb_collect [--out FILE] [--seconds N] [--ringbuf-mb N]\n"
+	"                    [--counters auto|hardware|software|none] [--verbose]\n"
 	"\n"
 	"Records every call of can_migrate_task() (fentry + fexit) as one CSV row\n"
 	"of the kmlb raw schema. Stops on SIGINT/SIGTERM or after N seconds.\n"
+	"pc_0/pc_1: this CPU's count of two per-CPU perf events at entry: cycles\n"
+	"and instructions (hardware), else cpu-clock (ns) and context switches\n"
+	"(software, --counters auto falls back to them when the CPU has no PMU);\n"
+	"the line 'kmlb_collect: counters ...' names them and says why.\n"
+	"Exit: 0 ok, 1 failure, 2 usage, 74 write error, 77 this kernel refuses\n"
+	"fentry/fexit on can_migrate_task() (then use kmlb vm collect).\n"
 	"Final line on stderr: kmlb_collect: rows=.. drops=.. ...; enter_ns and\n"
 	"exit_ns are the programs' mean run times (-1 unless kernel.bpf_stats_enabled=1).\n"
 	"\n"
@@ -163,6 +172,114 @@ static double prog_mean_ns(const struct bpf_program *prog)
 	return (double)info.run_time_ns / info.run_cnt;
 }
 
+/*
+ * Exit code for a failed load or attach: 77 (unsupported) when this kernel
+ * refuses fentry/fexit tracing of can_migrate_task() to root, as some do
+ * (e.g. Firecracker guest kernels: EPERM even as root) or when the function
+ * is not traceable (ENOENT, ESRCH: inlined or no BTF; EOPNOTSUPP/ENOTSUPP:
+ * no trampoline support); 1 for any other failure.
+ */
+static int refused(const char *what, int err)
+{
+	int e = err < 0 ? -err : err;
+	int unsupported = (e == EPERM && geteuid() == 0) || e == ENOENT || e == ESRCH ||
+			  e == EOPNOTSUPP || e == 524 /* ENOTSUPP */;
+
+	fprintf(stderr, "kmlb_collect: %s failed: %s\n", what, strerror(e));
+	if (!unsupported) {
+		if (e == EPERM)
+			fputs("kmlb_collect: needs root (CAP_BPF and CAP_PERFMON)\n", stderr);
+		return 1;
+	}
+	fputs("kmlb_collect: this kernel does not allow fentry/fexit on can_migrate_task();\n"
+	      "kmlb_collect: record in a QEMU guest instead: kmlb vm collect --out DIR\n", stderr);
+	return 77;
+}
+
+static long perf_open(__u32 type, __u64 config, int cpu)
+{
+	struct perf_event_attr a = {
+		.type = type,
+		.size = sizeof(a),
+		.config = config,
+	};
+
+	return syscall(__NR_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+struct counters {
+	const char *source, *pc_0, *pc_1, *why;
+	int fds[2][KMLB_MAX_CPUS];
+	int ncpu;
+};
+
+/*
+ * Open one event per CPU for pc_0 and pc_1 and put them in the maps' slots
+ * (after load). mode: "hardware", "software", "none" or "auto" (hardware,
+ * else software). Fills c->source and the event names; never fails the run.
+ */
+static void open_counters(struct counters *c, const char *mode, struct kmlb_collect_bpf *skel)
+{
+	static char why[256];
+	static const struct {
+		const char *source, *name[2];
+		__u32 type;
+		__u64 config[2];
+	} kinds[] = {
+		{ "hardware", { "cycles", "instructions" }, PERF_TYPE_HARDWARE,
+		  { PERF_COUNT_HW_CPU_CYCLES, PERF_COUNT_HW_INSTRUCTIONS } },
+		{ "software", { "cpu-clock", "context-switches" }, PERF_TYPE_SOFTWARE,
+		  { PERF_COUNT_SW_CPU_CLOCK, PERF_COUNT_SW_CONTEXT_SWITCHES } },
+	};
+	int k, i, cpu;
+
+	c->source = "none";
+	c->pc_0 = c->pc_1 = "none";
+	c->why = "--counters none";
+	for (k = 0; k < 2; k++) {
+		if (!strcmp(mode, "none") || (!strcmp(mode, "hardware") && k == 1) ||
+		    (!strcmp(mode, "software") && k == 0))
+			continue;
+		for (cpu = 0; cpu < c->ncpu; cpu++)
+			for (i = 0; i < 2; i++) {
+				c->fds[i][cpu] = perf_open(kinds[k].type, kinds[k].config[i], cpu);
+				if (c->fds[i][cpu] < 0 && errno != ENODEV) { /* ENODEV: CPU offline */
+					snprintf(why, sizeof(why), "%s event %s on CPU %d: %s", kinds[k].source,
+						 kinds[k].name[i], cpu, strerror(errno));
+					goto fail;
+				}
+			}
+		for (cpu = 0; cpu < c->ncpu; cpu++)
+			for (i = 0; i < 2; i++) {
+				__u32 key = cpu, fd = c->fds[i][cpu];
+				int map = bpf_map__fd(i ? skel->maps.pc1_events : skel->maps.pc0_events);
+
+				if (c->fds[i][cpu] >= 0 && bpf_map_update_elem(map, &key, &fd, BPF_ANY)) {
+					snprintf(why, sizeof(why), "%s event %s on CPU %d: map update: %s",
+						 kinds[k].source, kinds[k].name[i], cpu, strerror(errno));
+					goto fail;
+				}
+			}
+		c->source = kinds[k].source;
+		c->pc_0 = kinds[k].name[0];
+		c->pc_1 = kinds[k].name[1];
+		if (k == 0)
+			c->why = "hardware counters present";
+		/* else c->why still says why the hardware ones were not used */
+		return;
+fail:
+		for (cpu = 0; cpu < c->ncpu; cpu++)
+			for (i = 0; i < 2; i++) {
+				if (c->fds[i][cpu] >= 0)
+					close(c->fds[i][cpu]);
+				c->fds[i][cpu] = -1;
+			}
+		c->why = why;
+		if (strcmp(mode, "auto"))
+			return;
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -177,11 +294,13 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
+		{ "counters", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *out_path = NULL;
+	const char *out_path = NULL, *counters_mode = "auto";
+	static struct counters ctr;
 	char tmp_path[4096];
 	double seconds = 0, t0, elapsed, enter_ns, exit_ns;
 	int ringbuf_mb = 4, c, err = 1, nodes;
@@ -192,8 +311,16 @@ int main(int argc, char **argv)
 	FILE *out = stdout;
 	__u64 *st;
 
-	while ((c = getopt_long(argc, argv, "o:s:r:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:s:r:c:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			counters_mode = optarg;
+			if (strcmp(optarg, "auto") && strcmp(optarg, "hardware") &&
+			    strcmp(optarg, "software") && strcmp(optarg, "none")) {
+				fprintf(stderr, "kmlb_collect: --counters is auto, hardware, software or none\n");
+				return 2;
+			}
+			break;
 		case 'o':
 			out_path = optarg;
 			break;
@@ -251,6 +378,16 @@ int main(int argc, char **argv)
 	skel->rodata->sd_numa_flag = sd_numa;
 	skel->rodata->sd_share_cpucapacity_flag = sd_smt;
 	bpf_map__set_max_entries(skel->maps.rb, ringbuf_mb << 20);
+	ctr.ncpu = libbpf_num_possible_cpus();
+	if (ctr.ncpu < 1 || ctr.ncpu > KMLB_MAX_CPUS) {
+		fprintf(stderr, "kmlb_collect: %d possible CPUs (at most %d supported)\n", ctr.ncpu,
+			KMLB_MAX_CPUS);
+		goto cleanup;
+	}
+	for (c = 0; c < ctr.ncpu; c++)
+		ctr.fds[0][c] = ctr.fds[1][c] = -1;
+	bpf_map__set_max_entries(skel->maps.pc0_events, ctr.ncpu);
+	bpf_map__set_max_entries(skel->maps.pc1_events, ctr.ncpu);
 	if (verbose)
 		fprintf(stderr,
 			"kmlb_collect: numa_map=%d migration_cost_ns=%lld numa_balancing=%d SD_NUMA=%lld SD_SHARE_CPUCAPACITY=%lld\n",
@@ -260,14 +397,15 @@ int main(int argc, char **argv)
 	/* load, attach */
 	err = kmlb_collect_bpf__load(skel);
 	if (err) {
-		fprintf(stderr, "kmlb_collect: load failed: %s\n", strerror(-err));
-		err = 1;
+		err = refused("load", err);
 		goto cleanup;
 	}
+	open_counters(&ctr, counters_mode, skel);
+	fprintf(stderr, "kmlb_collect: counters source=%s pc_0=%s pc_1=%s why=\"%s\"\n", ctr.source,
+		ctr.pc_0, ctr.pc_1, ctr.why);
 	err = kmlb_collect_bpf__attach(skel);
 	if (err) {
-		fprintf(stderr, "kmlb_collect: attach failed: %s\n", strerror(-err));
-		err = 1;
+		err = refused("attach", err);
 		goto cleanup;
 	}
 	err = 1;

@@ -37,7 +37,7 @@ struct kmlb_rec {
 #undef KMLB_FIELD
 };
 
-/* Largest CPU id the loader's cpu -> node map covers. */
+/* Size of the loader's cpu -> node map (a power of two: the BPF side masks with it). */
 #define KMLB_MAX_CPUS 1024
 
 /* Counters kept by the BPF side (index into the stats array). */

@@ -119,7 +119,7 @@ model_header() {
 build_all() {
 	local rel=$1 b=$KMLB_CACHE/build/module-$1 root
 	mkdir -p "$b"
-	make -s -C "$KDIR_REPO" KVER="$rel" BUILD="$b/kmod" MODEL_H="$OUT/model/kmlb_model.h" \
+	make -s -C "$KDIR_REPO" KVER="$rel" KDIR="$KMLB_HEADERS_DIR" $KMLB_HEADERS_MAKEFLAGS BUILD="$b/kmod" MODEL_H="$OUT/model/kmlb_model.h" \
 		>"$OUT/module-build.log" 2>&1 || { tail -n 20 "$OUT/module-build.log" >&2; die "module build failed"; }
 	cc -O2 -Wall -static -o "$b/kmlb_offsets" "$KDIR_REPO/guest/kmlb_offsets.c" \
 		-lbpf -lelf -lz -lzstd || die "kmlb_offsets build failed"
@@ -211,7 +211,7 @@ if ! qemu_usable; then
 fi
 fetch_kernel
 REL=$(cat "$KMLB_KERNEL_DIR/release")
-ensure_kernel_headers "$REL"
+fetch_headers 6.1
 model_header
 build_all "$REL"
 T_BUILT=$(date +%s)

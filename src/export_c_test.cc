@@ -209,13 +209,15 @@ TEST(ExportC, UnverifiedHeaderRefusesToCompileUnlessAllowed)
 TEST(ExportC, HeaderBuildsInAKernelModule)
 {
 	// The headers of whatever 6.1 ABI Debian serves today (fetched and
-	// installed on first use): never a pinned release, never a skip.
+	// unpacked into the cache on first use): never a pinned release, never a skip.
 	// stderr (apt's progress, the script's errors) stays on the test's stderr
 	const CommandOutput headers = run_command(std::string(KMLB_SOURCE_DIR) + "/tools/kernel-headers.sh", false);
 	ASSERT_EQ(headers.exit_code, 0) << "tools/kernel-headers.sh failed: " << headers.output;
-	std::string kdir = headers.output;
-	while (!kdir.empty() && kdir.back() == '\n')
-		kdir.pop_back();
+	const size_t eol = headers.output.find('\n');
+	const std::string kdir = headers.output.substr(0, eol);
+	std::string make_flags = eol == std::string::npos ? "" : headers.output.substr(eol + 1);
+	while (!make_flags.empty() && make_flags.back() == '\n')
+		make_flags.pop_back();
 	ASSERT_TRUE(std::filesystem::exists(kdir + "/Makefile")) << "no Makefile in '" << kdir << "'";
 	TempDir dir;
 	write(dir / "kmlb_model.h", export_c_header(seed_model("171", 11), "0123456789abcdef"));
@@ -233,7 +235,7 @@ static int __init kmlb_hdrtest_init(void)
 module_init(kmlb_hdrtest_init);
 MODULE_LICENSE("GPL");
 )C");
-	const CommandOutput make = run_command("make -C " + kdir + " M=" + dir.path().string() + " W=1 KCFLAGS=-Werror modules");
+	const CommandOutput make = run_command("make -C " + kdir + " M=" + dir.path().string() + " " + make_flags + " W=1 KCFLAGS=-Werror modules");
 	ASSERT_EQ(make.exit_code, 0) << make.output;
 	EXPECT_TRUE(std::filesystem::exists(dir.path() / "kmlb_hdrtest.ko")) << make.output;
 }

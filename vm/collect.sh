@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Collect real can_migrate_task() decisions from Debian's 6.1 kernel in a
-# QEMU (TCG) guest. See vm/README.md.
+# Collect real can_migrate_task() decisions from a Debian kernel (6.1, 6.12
+# or 7.x) in a QEMU (TCG) guest. See vm/README.md.
 set -euo pipefail
 
 usage() {
 	cat <<'EOF'
-usage: vm/collect.sh --out DIR [--seconds N] [--layout 2socket|4node]
-                     [--load 50,100,200] [--seed S] [--timeout S]
+usage: vm/collect.sh --out DIR [--kernel 6.1|6.12|7] [--seconds N]
+                     [--layout 2socket|4node] [--load 50,100,200] [--seed S]
+                     [--timeout S]
 
-Boots Debian's current 6.1 kernel (fetched with apt-get download, cached under
-${XDG_CACHE_HOME:-~/.cache}/kmlb, never installed) in an 8-vCPU QEMU guest,
+Boots Debian's current kernel of a line (fetched with apt-get download, cached
+under ${KMLB_CACHE:-${XDG_CACHE_HOME:-~/.cache}/kmlb}, never installed) in an
+8-vCPU QEMU guest,
 runs one workload phase per load level (in % of the 8 vCPUs) while the eBPF
 collector records every call of can_migrate_task(), and writes into DIR:
   raw-<load>.csv   one file per phase (raw schema, docs/raw-schema.md)
@@ -18,6 +20,10 @@ collector records every call of can_migrate_task(), and writes into DIR:
   summary.json     kernel, topology, rows, drops, class shares, timings
   logs/            serial console, guest dmesg, collector stderr
 
+  --kernel L    6.1:  bookworm's linux-image-amd64 (default)
+                6.12: bookworm-backports' linux-image-amd64
+                7:    trixie-backports' linux-image-amd64 (7.x)
+                (6.12 and 7 through a private apt configuration in the cache)
   --seconds N   workload seconds per phase (default 60)
   --layout L    2socket: 2 sockets x 2 cores x 2 SMT, 2 NUMA nodes (default)
                 4node:   4 sockets x 1 core x 2 SMT, 4 NUMA nodes, distance 20
@@ -27,16 +33,18 @@ collector records every call of can_migrate_task(), and writes into DIR:
 
 examples:
   vm/collect.sh --seconds 60 --out runs/2s
+  vm/collect.sh --kernel 6.12 --seconds 60 --out runs/2s-6.12
   vm/collect.sh --seconds 120 --layout 4node --load 100,200 --out runs/4n
 EOF
 }
 
-secs=60 out='' layout=2socket loads=50,100,200 seed=1 limit=''
+secs=60 out='' kline=6.1 layout=2socket loads=50,100,200 seed=1 limit=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) secs=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--layout) layout=${2:?}; shift 2 ;;
+	--kernel) kline=${2:?}; shift 2 ;;
 	--load | --loads) loads=${2:?}; shift 2 ;;
 	--seed) seed=${2:?}; shift 2 ;;
 	--timeout) limit=${2:?}; shift 2 ;;
@@ -52,6 +60,7 @@ fi
 [[ "$loads" =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "--load: list like 50,100,200" >&2; exit 2; }
 [[ "$seed" =~ ^[0-9]+$ ]] || { echo "--seed: integer" >&2; exit 2; }
 case "$layout" in 2socket | 4node) ;; *) echo "--layout: 2socket or 4node" >&2; exit 2 ;; esac
+case "$kline" in 6.1 | 6.12 | 7) ;; 7.*) kline=7 ;; *) echo "--kernel: 6.1, 6.12 or 7" >&2; exit 2 ;; esac
 
 trap 'echo "vm/collect.sh: failed at line $LINENO" >&2' ERR
 
@@ -64,7 +73,7 @@ nphases=$(echo "$loads" | tr ',' '\n' | wc -l)
 
 ensure_tools
 qemu_usable || die "qemu-system-x86_64 cannot run on this machine"
-fetch_kernel
+fetch_kernel "$kline"
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -79,6 +88,15 @@ stat_get() { # FILE KEY: value of KEY=... in the collector's final line
 	sed -n "s/^kmlb_collect: rows=.*\<$2=\([0-9.]*\).*/\1/p" "$1" | head -n 1
 }
 publish() { mv -f "$1" "$out/$2"; } # atomic within one file system
+
+# logs first, so that a failed run can be diagnosed
+mkdir -p "$out/logs"
+cp "$work/serial-$KMLB_ATTEMPTS.log" "$out/logs/serial.log.tmp" && publish "$out/logs/serial.log.tmp" logs/serial.log
+for f in "$g"/dmesg.txt "$g"/guest.env "$g"/guest.log "$g"/collect-*.err; do
+	[ -f "$f" ] || continue
+	cp "$f" "$out/logs/.$(basename "$f").tmp"
+	publish "$out/logs/.$(basename "$f").tmp" "logs/$(basename "$f")"
+done
 
 # per-phase files, raw.csv, phases.json
 header=
@@ -132,10 +150,13 @@ cat >"$work/summary.json.tmp" <<EOF
 {
   "schema": "kmlb-vm-summary",
   "version": 1,
+  "kernel": "$(env_get uname_r)",
+  "kernel_line": "$KMLB_KERNEL_LINE",
   "kernel_release": "$(env_get uname_r)",
   "kernel_package": "$(basename "$KMLB_KERNEL_DIR")",
   "layout": "$layout",
   "topology": {$topo, "vcpus": $(env_get ncpu), "numa_nodes": $(env_get nodes), "node_cpus": [$node_cpus], "sched_domains": "$(env_get domains | sed 's/ *$//')"},
+  "counters": {$(sed -n 's/^kmlb_collect: counters source=\([a-z]*\) pc_0=\([a-z-]*\) pc_1=\([a-z-]*\) why="\(.*\)"$/"source": "\1", "pc_0": "\2", "pc_1": "\3", "why": "\4"/p' "$g"/collect-*.err | head -n 1)},
   "numa_balancing": $(env_get numa_balancing),
   "migration_cost_ns": $(env_get migration_cost_ns),
   "seconds_per_phase": $secs,
@@ -154,13 +175,6 @@ $summary_phases
 }
 EOF
 
-mkdir -p "$out/logs"
-cp "$work/serial-$KMLB_ATTEMPTS.log" "$out/logs/serial.log.tmp" && publish "$out/logs/serial.log.tmp" logs/serial.log
-for f in "$g"/dmesg.txt "$g"/guest.env "$g"/guest.log "$g"/collect-*.err; do
-	[ -f "$f" ] || continue
-	cp "$f" "$out/logs/.$(basename "$f").tmp"
-	publish "$out/logs/.$(basename "$f").tmp" "logs/$(basename "$f")"
-done
 for load in $(echo "$loads" | tr ',' ' '); do
 	if [ -f "$work/raw-$load.csv.tmp" ]; then
 		publish "$work/raw-$load.csv.tmp" "raw-$load.csv"

@@ -38,14 +38,17 @@ OUT=/tmp/out
 mkdir -p $OUT
 rc=0
 
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-	virtio_pci virtio_blk; do
+# the output disk's modules that this kernel does not have built in
+for m in $(cat /modules/order); do
 	insmod /modules/$m.ko 2>>$OUT/guest.log
 done
 echo 1 > /proc/sys/kernel/numa_balancing
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
 ncpu=$(grep -c ^processor /proc/cpuinfo)
+# 6.12+ list sched domains in debugfs only in verbose mode (writing Y
+# rebuilds the directory)
+[ -d /sys/kernel/debug/sched/domains/cpu0 ] || echo Y > /sys/kernel/debug/sched/verbose 2>/dev/null
 {
 	echo "uname_r=$(uname -r)"
 	echo "ncpu=$ncpu"
@@ -53,6 +56,8 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 	echo "numa_balancing=$(cat /proc/sys/kernel/numa_balancing)"
 	echo "migration_cost_ns=$(cat /sys/kernel/debug/sched/migration_cost_ns 2>/dev/null)"
 	echo "domains=$(cat /sys/kernel/debug/sched/domains/cpu0/domain*/name 2>/dev/null | tr '\n' ' ')"
+	echo "sched_features=$(cat /sys/kernel/debug/sched/features 2>/dev/null)"
+	echo "sched_debugfs=$(ls /sys/kernel/debug/sched 2>/dev/null | tr '\n' ' ')"
 	for n in /sys/devices/system/node/node[0-9]*; do
 		echo "$(basename $n)_cpus=$(cat $n/cpulist)"
 	done

@@ -1,10 +1,13 @@
 # shellcheck shell=bash disable=SC2034
 # (SC2034: the KMLB_* results are read by the scripts that source this file)
-# Shared helpers of vm/collect.sh and vm/ci_test.sh (sourced, not run).
+# Shared helpers of the guest jobs (vm/collect.sh, vm/ci_test.sh,
+# vm/host_collect.sh, kernel/deploy.sh): sourced, not run.
 #
 # Artifacts (kernel, builds, initramfs) live in the cache, never in the repo:
 #   ${KMLB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kmlb}/
-#     kernel/<package>_<version>/vmlinuz + modules/   (unpacked with dpkg -x)
+#     apt/<suite>/                  private apt configuration of a kernel line
+#     kernel/<package>_<version>/   vmlinuz, modules/ (unpacked with dpkg -x)
+#     headers/<release>/            linux-headers, unpacked (fetch_headers)
 #     build/collector/kmlb_collect (+ vmlinux.h, skeleton), build/kmlb_load
 
 KMLB_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,76 +43,246 @@ ensure_tools() {
 		die "apt-get install ${pkgs[*]} failed"
 }
 
-# Fetch Debian's current 6.1 kernel image into the cache; sets KMLB_KERNEL_DIR.
-# KMLB_KERNEL_DIR may be preset to an unpacked kernel (vmlinuz + modules/).
-fetch_kernel() {
-	if [ -n "${KMLB_KERNEL_DIR:-}" ]; then
-		[ -f "$KMLB_KERNEL_DIR/vmlinuz" ] || die "no vmlinuz in $KMLB_KERNEL_DIR"
-		return 0
+# ---- kernel lines -------------------------------------------------------
+# A kernel line names a Debian suite; the release is whatever that suite's
+# linux-image-amd64 points at now (resolved at run time, cached per release):
+#   6.1  bookworm            (the machine's own apt configuration)
+#   6.12 bookworm-backports  (private apt configuration, see kmlb_apt)
+#   7    trixie-backports    (private; the image package is a stub: vmlinuz
+#                             is in linux-binary-<rel>, modules in
+#                             linux-modules-<rel>)
+# Modules the guest needs for its output disk, in load order; those built
+# into a kernel are skipped.
+KMLB_GUEST_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
+
+kernel_suite() {
+	case "$1" in
+	6.1) echo "" ;;
+	6.12) echo bookworm-backports ;;
+	7) echo trixie-backports ;;
+	*) return 1 ;;
+	esac
+}
+
+# The Debian archive URI of the machine's own apt sources (deb822 .sources or
+# one-line sources.list): the first "deb" entry that is not a security or
+# update-only archive. Read at run time: no host name lives in the repository.
+kmlb_archive_uri() {
+	local f uri
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		uri=$(awk '
+			/^[ \t]*$/ { if (deb && uri != "" && suites ~ /(^| )[a-z]+( |$)/) { print uri; exit } deb = 0; uri = ""; suites = ""; next }
+			/^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
+			/^URIs:/ { uri = $2 }
+			/^Suites:/ { $1 = ""; suites = $0 }
+			END { if (deb && uri != "" && suites ~ /(^| )[a-z]+( |$)/) print uri }' "$f" | head -n 1)
+		[ -n "$uri" ] && { echo "$uri"; return 0; }
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		uri=$(awk '$1 == "deb" {
+				i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+				if ($(i + 1) ~ /^[a-z]+$/) { print $i; exit } }' "$f")
+		[ -n "$uri" ] && { echo "$uri"; return 0; }
+	done
+	return 1
+}
+
+# kmlb_apt SUITE apt-get|apt-cache ARGS...: run apt with a private
+# configuration for SUITE (its own source list, lists and cache directories
+# under $KMLB_CACHE/apt/SUITE, Debian's archive keyring). The machine's apt
+# sources and lists are never touched. The lists are refreshed when older
+# than a day (KMLB_APT_REFRESH=1 forces it).
+kmlb_apt() {
+	local suite=$1 tool=$2 a=$KMLB_CACHE/apt/$1
+	shift 2
+	local -a o=(-o "Dir::Etc::SourceList=$a/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache" -o Acquire::Languages=none
+		-o APT::Sandbox::User=root -o DPkg::Lock::Timeout=600)
+	if [ ! -f "$a/sources.list" ]; then
+		local uri
+		uri=$(kmlb_archive_uri) || die "no Debian archive in the machine's apt sources (/etc/apt)"
+		mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" \
+			>"$a/sources.list.tmp"
+		mv "$a/sources.list.tmp" "$a/sources.list"
 	fi
-	local pkg ver dir tmp
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	if [ "$tool" = update ]; then
+		apt-get "${o[@]}" update -qq >&2
+		return
+	fi
+	if [ -n "${KMLB_APT_REFRESH:-}" ] || [ -z "$(find "$a/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null)" ]; then
+		log "apt lists of $suite (private configuration, $a)"
+		apt-get "${o[@]}" update -qq >&2 || log "apt-get update of $suite failed"
+	fi
+	"$tool" "${o[@]}" "$@"
+}
+
+# kernel_apt LINE apt-get|apt-cache ARGS...: apt for a kernel line.
+kernel_apt() {
+	local suite
+	suite=$(kernel_suite "$1") || die "unknown kernel line '$1' (6.1, 6.12 or 7)"
+	shift
+	if [ -z "$suite" ]; then
+		"$@"
+	else
+		kmlb_apt "$suite" "$@"
+	fi
+}
+
+# Package of linux-image-amd64's kernel in LINE's suite, and its version.
+resolve_kernel_package() {
+	local line=$1 pkg
+	pkg=$(kernel_apt "$line" apt-cache depends linux-image-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	if [ -z "$pkg" ]; then
-		apt-get update -qq >&2 || true
+	if [ -z "$pkg" ] && [ "$line" = 6.1 ] && [ "$(id -u)" = 0 ]; then
+		apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || true
 		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 	fi
-	if [ -n "$pkg" ]; then
-		ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2; exit }')
+	[ -n "$pkg" ] || return 1
+	echo "$pkg $(kernel_apt "$line" apt-cache policy "$pkg" | awk '/Candidate:/ { print $2; exit }')"
+}
+
+# unpack_module DEBROOT NAME DEST: copy NAME.ko (decompressed) from an
+# unpacked kernel into DEST; 0 copied, 1 built in, 2 missing.
+unpack_module() {
+	local root=$1 name=$2 dest=$3 f
+	f=$(find "$root" -path '*/modules/*/kernel/*' \( -name "$name.ko" -o -name "$name.ko.xz" \
+		-o -name "$name.ko.zst" -o -name "$name.ko.gz" \) | head -n 1)
+	if [ -z "$f" ]; then
+		grep -qs "/$name.ko\$" "$root"/lib/modules/*/modules.builtin "$root"/usr/lib/modules/*/modules.builtin &&
+			return 1
+		return 2
+	fi
+	case "$f" in
+	*.xz) xz -dc "$f" >"$dest/$name.ko" ;;
+	*.zst) zstd -qdc "$f" >"$dest/$name.ko" ;;
+	*.gz) gzip -dc "$f" >"$dest/$name.ko" ;;
+	*) cp "$f" "$dest/$name.ko" ;;
+	esac
+}
+
+# fetch_kernel [LINE]: Debian's current kernel of LINE (default
+# $KMLB_KERNEL_LINE or 6.1), fetched with apt-get download into a temporary
+# directory of the cache and unpacked with dpkg -x (never installed) into
+#   $KMLB_CACHE/kernel/<package>_<version>/
+#     vmlinuz config release line modules/<name>.ko modules/order
+# Sets KMLB_KERNEL_DIR, KMLB_KERNEL_RELEASE, KMLB_KERNEL_LINE.
+# KMLB_KERNEL_DIR may be preset to such a directory (then LINE is not used).
+fetch_kernel() {
+	local line=${1:-${KMLB_KERNEL_LINE:-6.1}}
+	kernel_suite "$line" >/dev/null || die "unknown kernel line '$line' (6.1, 6.12 or 7)"
+	if [ -n "${KMLB_KERNEL_DIR:-}" ]; then
+		[ -f "$KMLB_KERNEL_DIR/vmlinuz" ] || die "no vmlinuz in $KMLB_KERNEL_DIR"
+		KMLB_KERNEL_RELEASE=$(cat "$KMLB_KERNEL_DIR/release" 2>/dev/null || echo unknown)
+		KMLB_KERNEL_LINE=$(cat "$KMLB_KERNEL_DIR/line" 2>/dev/null || echo "$line")
+		return 0
+	fi
+	mkdir -p "$KMLB_CACHE/kernel"
+	local pkg ver dir tmp resolved
+	if resolved=$(resolve_kernel_package "$line") && [ -n "${resolved#* }" ]; then
+		pkg=${resolved% *} ver=${resolved#* }
 		dir=$KMLB_CACHE/kernel/${pkg}_$ver
 	else
-		# offline: newest kernel already in the cache
-		dir=$(printf '%s\n' "$KMLB_CACHE"/kernel/linux-image-*/vmlinuz | sort -V | tail -n 1)
-		dir=${dir%/vmlinuz}
-		[ -f "$dir/vmlinuz" ] || die "cannot resolve linux-image-amd64 and no cached kernel"
+		# offline: newest kernel of this line already in the cache
+		dir=$(grep -lx -- "$line" "$KMLB_CACHE"/kernel/*/line 2>/dev/null | sort -V | tail -n 1)
+		dir=${dir%/line}
+		if [ -z "$dir" ] || [ ! -f "$dir/vmlinuz" ]; then
+			die "cannot resolve linux-image-amd64 of kernel line $line and no cached kernel"
+		fi
 		log "apt metadata unavailable, using cached $dir"
 	fi
 	if [ ! -f "$dir/vmlinuz" ]; then
-		log "fetching $pkg $ver"
-		# A fresh machine has no cache yet; the download happens in a
-		# private directory inside it, removed on any failure, so nothing
-		# lands in the caller's current directory.
-		mkdir -p "$KMLB_CACHE" || die "cannot create the cache $KMLB_CACHE"
-		tmp=$(mktemp -d "$KMLB_CACHE/kernel-dl.XXXXXX") || die "cannot create a download directory in $KMLB_CACHE"
+		log "fetching $pkg $ver (kernel line $line)"
+		tmp=$(mktemp -d "$KMLB_CACHE/kernel/dl.XXXXXX")
 		chmod 755 "$tmp"
-		fetch_fail() { rm -rf "$tmp"; die "$*"; }
-		(cd "$tmp" && apt-get download "$pkg=$ver" >&2) || fetch_fail "apt-get download $pkg=$ver failed"
-		dpkg -x "$tmp"/*.deb "$tmp/x" || fetch_fail "dpkg -x of $pkg failed"
-		mkdir -p "$tmp/k/modules"
-		cp "$tmp"/x/boot/vmlinuz-* "$tmp/k/vmlinuz" || fetch_fail "no vmlinuz in $pkg"
-		cp "$tmp"/x/boot/config-* "$tmp/k/config" || fetch_fail "no config in $pkg"
-		local m
-		for m in drivers/virtio/virtio_ring drivers/virtio/virtio \
-			drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
-			drivers/virtio/virtio_pci drivers/block/virtio_blk; do
-			cp "$tmp"/x/lib/modules/*/kernel/$m.ko "$tmp/k/modules/" ||
-				fetch_fail "module $m.ko missing in $pkg"
+		# the image package and, from 7.x on, the packages that hold its
+		# files (linux-binary-, linux-modules-, linux-base-<release>)
+		local -a pkgs=("$pkg=$ver")
+		local rel=${pkg#linux-image-} p
+		for p in $(kernel_apt "$line" apt-cache depends "$pkg" 2>/dev/null |
+			awk -v r="$rel" '$1 == "Depends:" && ($2 == "linux-binary-" r || $2 == "linux-modules-" r || $2 == "linux-base-" r) { print $2 }'); do
+			pkgs+=("$p=$ver")
 		done
-		basename "$tmp"/x/lib/modules/* > "$tmp/k/release"
+		(cd "$tmp" && kernel_apt "$line" apt-get download -qq "${pkgs[@]}" >&2) ||
+			{ rm -rf "$tmp"; die "apt-get download ${pkgs[*]} failed"; }
+		local deb
+		for deb in "$tmp"/*.deb; do
+			dpkg -x "$deb" "$tmp/x" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
+		done
+		mkdir -p "$tmp/k/modules"
+		local f
+		f=$(find "$tmp/x/boot" "$tmp/x/usr/lib/modules" -maxdepth 2 \( -name 'vmlinuz-*' -o -name vmlinuz \) 2>/dev/null | head -n 1)
+		[ -n "$f" ] || { rm -rf "$tmp"; die "no vmlinuz in ${pkgs[*]}"; }
+		cp "$f" "$tmp/k/vmlinuz"
+		f=$(find "$tmp/x/boot" "$tmp/x/usr/lib/modules" -maxdepth 2 \( -name 'config-*' -o -name config \) 2>/dev/null | head -n 1)
+		[ -n "$f" ] && cp "$f" "$tmp/k/config"
+		local m rc
+		: >"$tmp/k/modules/order"
+		for m in $KMLB_GUEST_MODULES; do
+			unpack_module "$tmp/x" "$m" "$tmp/k/modules"
+			rc=$?
+			case $rc in
+			0) echo "$m" >>"$tmp/k/modules/order" ;;
+			1) ;;
+			*) rm -rf "$tmp"; die "module $m missing in ${pkgs[*]}" ;;
+			esac
+		done
+		echo "$rel" >"$tmp/k/release"
+		echo "$line" >"$tmp/k/line"
 		rm -rf "$dir"
-		mkdir -p "$(dirname "$dir")"
 		mv "$tmp/k" "$dir"
 		rm -rf "$tmp"
 	fi
 	KMLB_KERNEL_DIR=$dir
+	KMLB_KERNEL_RELEASE=$(cat "$dir/release")
+	KMLB_KERNEL_LINE=$line
 }
 
-# ensure_kernel_headers RELEASE: Debian's linux-headers-RELEASE, really
-# installed (its Makefile includes the -common tree by absolute path), for
-# building modules against the guest kernel. Prints nothing; dies if it
-# cannot be had.
-ensure_kernel_headers() {
-	local rel=$1
-	[ -f "/usr/src/linux-headers-$rel/Makefile" ] && return 0
-	[ "$(id -u)" = 0 ] || die "need linux-headers-$rel installed (run as root: apt-get install linux-headers-$rel)"
-	log "installing linux-headers-$rel"
-	local apt=(apt-get -o DPkg::Lock::Timeout=600)
-	DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "linux-headers-$rel" >&2 || {
-		"${apt[@]}" update -qq >&2 || true
-		DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "linux-headers-$rel" >&2
-	} || die "apt-get install linux-headers-$rel failed"
-	[ -f "/usr/src/linux-headers-$rel/Makefile" ] || die "linux-headers-$rel installed but has no Makefile"
+# fetch_headers [LINE]: linux-headers of the kernel fetch_kernel resolves for
+# LINE, with their -common tree and linux-kbuild, unpacked (never installed)
+# into $KMLB_CACHE/headers/<release>/ and made usable from there (the
+# Makefile's absolute include of the -common tree is pointed at the unpacked
+# copy). Sets KMLB_HEADERS_DIR (the directory to build modules against) and
+# KMLB_HEADERS_MAKEFLAGS (for make: 6.12's kbuild would run pahole for module
+# BTF, which the machine need not have and the module does not need).
+# 6.1 and 6.12 headers are built with bookworm's gcc-12; 7.x headers need
+# trixie's gcc-14 and libc, which this machine does not have: refused.
+fetch_headers() {
+	local line=${1:-${KMLB_KERNEL_LINE:-6.1}}
+	[ "$line" != 7 ] || die "7.x headers need trixie's gcc-14: build modules for 7.x in a trixie root"
+	fetch_kernel "$line"
+	local rel=$KMLB_KERNEL_RELEASE root=$KMLB_CACHE/headers/$KMLB_KERNEL_RELEASE
+	KMLB_HEADERS_DIR=$root/usr/src/linux-headers-$rel
+	KMLB_HEADERS_MAKEFLAGS="CONFIG_DEBUG_INFO_BTF_MODULES="
+	[ -f "$KMLB_HEADERS_DIR/.kmlb-ready" ] && return 0
+	local tmp hp p
+	mkdir -p "$KMLB_CACHE/headers"
+	tmp=$(mktemp -d "$KMLB_CACHE/headers/dl.XXXXXX")
+	chmod 755 "$tmp"
+	hp=linux-headers-$rel
+	local -a pkgs=("$hp")
+	for p in $(kernel_apt "$line" apt-cache depends "$hp" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-(headers-.*-common|kbuild-)/ { print $2 }'); do
+		pkgs+=("$p")
+	done
+	[ ${#pkgs[@]} -ge 2 ] || { rm -rf "$tmp"; die "cannot resolve the dependencies of $hp"; }
+	(cd "$tmp" && kernel_apt "$line" apt-get download -qq "${pkgs[@]}" >&2) ||
+		{ rm -rf "$tmp"; die "apt-get download ${pkgs[*]} failed"; }
+	local deb
+	for deb in "$tmp"/*.deb; do
+		dpkg -x "$deb" "$tmp/root" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
+	done
+	[ -f "$tmp/root/usr/src/$hp/Makefile" ] || { rm -rf "$tmp"; die "no Makefile in $hp"; }
+	rm -rf "$root"
+	mkdir -p "$(dirname "$root")"
+	mv "$tmp/root" "$root"
+	rm -rf "$tmp"
+	# include /usr/src/linux-headers-<x>-common/Makefile -> the unpacked tree
+	sed -i "s|/usr/src/|$root/usr/src/|g" "$KMLB_HEADERS_DIR/Makefile"
+	touch "$KMLB_HEADERS_DIR/.kmlb-ready"
 }
 
 # build_guest DIR: build the static collector and the workload (cached, by
@@ -133,7 +306,12 @@ build_guest() {
 		die "/bin/busybox is not static (install busybox-static)"
 	fi
 	cp "$b/collector/kmlb_collect" "$b/kmlb_load" "$root/bin/"
-	cp "$KMLB_KERNEL_DIR"/modules/*.ko "$root/modules/"
+	cp "$KMLB_KERNEL_DIR"/modules/*.ko "$root/modules/" 2>/dev/null || true
+	if [ -f "$KMLB_KERNEL_DIR/modules/order" ]; then
+		cp "$KMLB_KERNEL_DIR/modules/order" "$root/modules/order"
+	else # unpacked by an older kmlb: every module of the list is there
+		echo "$KMLB_GUEST_MODULES" | tr ' ' '\n' >"$root/modules/order"
+	fi
 	cp "$KMLB_VM_DIR/init.sh" "$root/init"
 	chmod 755 "$root/init"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$root.cpio" ||

@@ -55,7 +55,8 @@ cache=$tmp/fresh/a/b/kmlb
 if run_fetch "$cache" bad >/dev/null; then fail "a failed download reported success"; fi
 grep -q "apt-get download $pkg=1.0 failed" "$tmp/err" || fail "no clear message: $(cat "$tmp/err")"
 [ -z "$(ls -A "$tmp/cwd")" ] || fail "files left in the current directory: $(ls -A "$tmp/cwd")"
-[ -z "$(ls -A "$cache")" ] || fail "files left in the cache: $(ls -A "$cache")"
+[ -z "$(find "$cache" -mindepth 1 ! -type d)" ] || fail "files left in the cache: $(find "$cache" ! -type d)"
+[ -z "$(find "$cache" -name '*dl.*')" ] || fail "download directory left in the cache: $(find "$cache" -name '*dl.*')"
 
 # 2. good download into a cache that does not exist yet
 rm -rf "$tmp/fresh"
@@ -63,7 +64,7 @@ dir=$(run_fetch "$cache" good) || fail "fetch_kernel failed: $(cat "$tmp/err")"
 [ "$dir" = "$cache/kernel/${pkg}_1.0" ] || fail "kernel dir '$dir'"
 [ "$(cat "$dir/release")" = "$rel" ] || fail "release '$(cat "$dir/release")'"
 [ -f "$dir/vmlinuz" ] && [ -f "$dir/config" ] || fail "vmlinuz or config missing in $dir"
-[ "$(ls "$dir/modules" | wc -l)" = 6 ] || fail "modules: $(ls "$dir/modules")"
+[ "$(ls "$dir/modules"/*.ko | wc -l)" = 6 ] || fail "modules: $(ls "$dir/modules")"
 [ -z "$(ls -A "$tmp/cwd")" ] || fail "files left in the current directory: $(ls -A "$tmp/cwd")"
-[ -z "$(find "$cache" -maxdepth 1 -name 'kernel-dl.*')" ] || fail "download directory left in the cache"
+[ -z "$(find "$cache" -name '*dl.*')" ] || fail "download directory left in the cache"
 echo "vm/lib_test: ok"

@@ -19,7 +19,7 @@ namespace {
 
 struct VmOptions {
 	std::string out, layout = "2socket", load = "50,100,200", mode = "shadow";
-	std::string model, train_raw;
+	std::string model, train_raw, kernel = "6.1";
 	int seconds = 60, reps = 5;
 	uint64_t seed = 1;
 };
@@ -44,20 +44,31 @@ struct VmOptions {
 void add_vm(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<VmOptions>();
-	CLI::App *vm = app.add_subcommand("vm", "Real kernels in a QEMU guest (Debian 6.1, 2-socket NUMA + SMT, TCG)");
+	CLI::App *vm = app.add_subcommand("vm", "Real kernels in a QEMU guest (Debian 6.1/6.12/7.x, NUMA + SMT, TCG)");
 	vm->require_subcommand(1);
 
 	CLI::App *collect = vm->add_subcommand("collect", "Record real can_migrate_task() decisions with the eBPF collector");
+	collect->add_option("--kernel", o->kernel,
+			    "kernel line: 6.1 (bookworm), 6.12 (bookworm-backports) or 7 (trixie-backports, 7.x)")
+		->capture_default_str();
 	collect->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
 	collect->add_option("--out", o->out, "output directory: raw.csv, summary.json, ...")->required();
 	collect->add_option("--layout", o->layout, "2socket (2 nodes) or 4node")->capture_default_str();
 	collect->add_option("--load", o->load, "load phases in % of the 8 vCPUs")->capture_default_str();
 	collect->add_option("--seed", o->seed, "workload seed")->capture_default_str();
-	collect->footer("Example:\n  kmlb vm collect --seconds 60 --out runs/2s");
+	collect->footer("Examples:\n  kmlb vm collect --seconds 60 --out runs/2s\n"
+			"  kmlb vm collect --kernel 6.12 --layout 4node --seconds 60 --out runs/4n-6.12");
 	collect->final_callback([o, &job] {
 		job = [o]() -> int {
-			exec_script("vm/collect.sh", {"--seconds", std::to_string(o->seconds), "--out", o->out, "--layout",
-						      o->layout, "--load", o->load, "--seed", std::to_string(o->seed)});
+			std::string line = o->kernel;
+			if (line.starts_with("7."))
+				line = "7";
+			if (line != "6.1" && line != "6.12" && line != "7")
+				throw Error(ExitCode::kUsage,
+					    fmt::format("--kernel is 6.1, 6.12 or 7 (7.x), not '{}'", o->kernel));
+			exec_script("vm/collect.sh", {"--kernel", line, "--seconds", std::to_string(o->seconds), "--out",
+						      o->out, "--layout", o->layout, "--load", o->load, "--seed",
+						      std::to_string(o->seed)});
 		};
 	});
 
