@@ -35,14 +35,15 @@ __u32 samples[KMLB_FNTIME_SAMPLES];
 SEC("fentry/load_balance")
 int BPF_PROG(kmlb_fn_entry)
 {
-	__u32 key = 0;
+	__u32 key = 0, d;
 	struct kmlb_fntime_cpu *c = bpf_map_lookup_elem(&kmlb_fntime_start, &key);
 
 	if (!c)
 		return 0;
-	if (c->depth < KMLB_FNTIME_DEPTH)
-		c->t0[c->depth] = bpf_ktime_get_ns();
-	c->depth++;
+	d = c->depth;
+	if (d < KMLB_FNTIME_DEPTH)
+		c->t0[d] = bpf_ktime_get_ns();
+	c->depth = d + 1;
 	return 0;
 }
 
