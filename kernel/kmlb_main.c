@@ -32,7 +32,9 @@
  *                    side effects equal the module's recomputation
  *   mode=substitute  where any of the module's hard checks fails, on active
  *                    balance, or on any unexpected input, the kernel's
- *                    function runs untouched; otherwise the module clears
+ *                    function runs untouched (the module decides even on
+ *                    topologies other than NUMA_DIRECT: the model's errors
+ *                    there are its own, not a safety matter); otherwise the module clears
  *                    LBF_ALL_PINNED (and counts the schedstat the kernel
  *                    counts for a refusal, when schedstats are on) and
  *                    returns the model's decision: the heuristic never runs
@@ -193,10 +195,12 @@ enum kmlb_series {
 	KMLB_S_SUBSTITUTE,	/* substitute: handler entry to the decision */
 	KMLB_S_MODEL,		/* features + MLP alone */
 	KMLB_S_SHADOW,		/* shadow/replace: handler entry to exit */
+	KMLB_S_SNAPSHOT,	/* reading and validating the inputs */
 	KMLB_SERIES
 };
 static const char *const kmlb_series_names[KMLB_SERIES] = {
-	"cmt_native_tsc", "cmt_substitute_tsc", "model_tsc", "cmt_shadow_tsc"
+	"cmt_native_tsc", "cmt_substitute_tsc", "model_tsc", "cmt_shadow_tsc",
+	"snapshot_tsc"
 };
 struct kmlb_ring {
 	atomic_t n;
@@ -637,22 +641,23 @@ static bool kmlb_topology_ok(int reason)
 	       READ_ONCE(*(int *)sym_sched_numa_topology_type) == enum_numa_direct;
 }
 
-/* substitute: decide in the function's place, or leave it to the kernel (0). */
+/*
+ * substitute: decide in the function's place, or leave it to the kernel (0).
+ * Only the hard checks and the model run before the decision; the
+ * recomputed kernel decision (for the agreement counters) comes after it,
+ * outside the timed path.
+ */
 static int kmlb_substitute(struct pt_regs *regs, struct task_struct *p, void *env,
-			   const struct kmlb_input *in, int reason, int teacher, u64 t0)
+			   const struct kmlb_input *in, u64 t0)
 {
-	bool hard = kmlb_reason_is_hard(reason);
-	int model;
+	/* 6.1's hard checks, from the entry snapshot */
+	bool hard = in->throttled || in->per_cpu_kthread || !in->dst_allowed || in->p_running;
+	int model, reason = KMLB_R_CACHE_COLD, teacher;
 
 	if (READ_ONCE(fault_skip_hard) && READ_ONCE(audit))
 		hard = false;	/* planted fault: only the audit stands guard */
 	if (hard || in->active_lb) {
 		atomic64_inc(hard ? &kmlb_c.hard : &kmlb_c.active);
-		atomic64_inc(&kmlb_c.kernel_ran);
-		return 0;
-	}
-	if (!kmlb_topology_ok(reason)) {
-		kmlb_fallback(KMLB_FB_TOPOLOGY);
 		atomic64_inc(&kmlb_c.kernel_ran);
 		return 0;
 	}
@@ -675,6 +680,7 @@ static int kmlb_substitute(struct pt_regs *regs, struct task_struct *p, void *en
 	kmlb_sample(KMLB_S_SUBSTITUTE, rdtsc_ordered() - t0);
 
 	atomic64_inc(&kmlb_c.substituted);
+	teacher = kmlb_decide_6_1(in, &reason);
 	atomic64_inc(&kmlb_c.by_reason[reason]);
 	kmlb_count_decision(in, reason, teacher, model);
 	if (model != teacher) {
@@ -778,15 +784,16 @@ static int kmlb_cmt_pre(struct kprobe *kp, struct pt_regs *regs)
 		return 0;
 	}
 	why = kmlb_read_input(p, env, &in);
+	kmlb_sample(KMLB_S_SNAPSHOT, rdtsc_ordered() - t0);
 	if (why) {
 		kmlb_fallback(why);
 		if (mode == KMLB_SUBSTITUTE)
 			atomic64_inc(&kmlb_c.kernel_ran);
 		return 0;
 	}
-	teacher = kmlb_decide_6_1(&in, &reason);
 	if (mode == KMLB_SUBSTITUTE)
-		return kmlb_substitute(regs, p, env, &in, reason, teacher, t0);
+		return kmlb_substitute(regs, p, env, &in, t0);
+	teacher = kmlb_decide_6_1(&in, &reason);
 	return kmlb_observe(regs, p, env, &in, reason, teacher, mode, t0);
 }
 NOKPROBE_SYMBOL(kmlb_cmt_pre);

@@ -41,8 +41,8 @@ int BPF_PROG(kmlb_fn_entry)
 	if (!c)
 		return 0;
 	d = c->depth;
-	if (d < KMLB_FNTIME_DEPTH)
-		c->t0[d] = bpf_ktime_get_ns();
+	if (d < KMLB_FNTIME_DEPTH)	/* the mask keeps the verifier's bound */
+		c->t0[d & (KMLB_FNTIME_DEPTH - 1)] = bpf_ktime_get_ns();
 	c->depth = d + 1;
 	return 0;
 }
@@ -50,7 +50,7 @@ int BPF_PROG(kmlb_fn_entry)
 SEC("fexit/load_balance")
 int BPF_PROG(kmlb_fn_exit)
 {
-	__u64 t1 = bpf_ktime_get_ns(), i;
+	__u64 t1 = bpf_ktime_get_ns(), i, dt;
 	__u32 key = 0, d;
 	struct kmlb_fntime_cpu *c = bpf_map_lookup_elem(&kmlb_fntime_start, &key);
 
@@ -61,10 +61,9 @@ int BPF_PROG(kmlb_fn_exit)
 		__sync_fetch_and_add(&n_lost, 1);
 		return 0;
 	}
+	dt = t1 - c->t0[d & (KMLB_FNTIME_DEPTH - 1)];
 	i = __sync_fetch_and_add(&n_samples, 1);
 	if (i < KMLB_FNTIME_SAMPLES) {
-		__u64 dt = t1 - c->t0[d];
-
 		samples[i] = dt > 0xffffffffULL ? 0xffffffffU : (__u32)dt;
 	}
 	return 0;

@@ -24,7 +24,7 @@ import re
 import statistics
 
 SCHEMA_VERSION = 2
-SERIES = ["cmt_native_tsc", "cmt_substitute_tsc", "model_tsc", "cmt_shadow_tsc"]
+SERIES = ["cmt_native_tsc", "cmt_substitute_tsc", "model_tsc", "cmt_shadow_tsc", "snapshot_tsc"]
 COUNTERS = ["calls", "hard", "active", "heuristic", "decisions", "agreements",
             "heuristic_agreements", "overrides", "overrides_to_migrate", "substituted",
             "kernel_ran", "fallbacks", "teacher_mismatch", "side_checked",
@@ -272,6 +272,7 @@ def main():
                     "(input snapshot, hard checks, features, MLP, side effects); shadow/"
                     "replace: the whole handler, the kernel's body included"},
         "model_alone": hist_summary(mod["model_tsc"]),
+        "snapshot": hist_summary(mod["snapshot_tsc"]),
         "load_balance": None,
     }
     # load_balance: BPF fentry/fexit, medians per phase (ns; instructions under icount)
@@ -299,7 +300,8 @@ def main():
         instructions = {"can_migrate_task": {"native": med(body), "model": med(decide)},
                         "load_balance": {"native": lb_med("nomod"), "model": lb_med("model"),
                                          "module_off": lb_med("native")},
-                        "model_alone": med(mod["model_tsc"])}
+                        "model_alone": med(mod["model_tsc"]),
+                        "snapshot": med(mod["snapshot_tsc"])}
 
     soak = None
     if a.soak:
