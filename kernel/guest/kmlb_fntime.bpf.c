@@ -6,6 +6,9 @@
  * default) before load. Each sample is fexit's bpf_ktime_get_ns() minus
  * fentry's on the same CPU, kept in a fixed array for the loader to read.
  * Under QEMU -icount shift=0 guest nanoseconds are executed instructions.
+ * The two programs attach one after the other: calls entered in between
+ * would leave an entry without an exit, so nothing is recorded until the
+ * loader sets `enabled` after both are attached.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,6 +31,7 @@ struct {
 	__type(value, struct kmlb_fntime_cpu);
 } kmlb_fntime_start SEC(".maps");
 
+__u32 enabled;	/* set by the loader once entry and exit are both attached */
 __u64 n_samples;
 __u64 n_lost;
 __u32 samples[KMLB_FNTIME_SAMPLES];
@@ -38,7 +42,7 @@ int BPF_PROG(kmlb_fn_entry)
 	__u32 key = 0, d;
 	struct kmlb_fntime_cpu *c = bpf_map_lookup_elem(&kmlb_fntime_start, &key);
 
-	if (!c)
+	if (!c || !enabled)
 		return 0;
 	d = c->depth;
 	if (d < KMLB_FNTIME_DEPTH)	/* the mask keeps the verifier's bound */

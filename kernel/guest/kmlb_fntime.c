@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 		kmlb_fntime_bpf__destroy(skel);
 		return 1;
 	}
+	skel->bss->enabled = 1;
 	sleep(secs);
 	kmlb_fntime_bpf__detach(skel);
 	n = skel->bss->n_samples;
