@@ -1,62 +1,103 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kmlb - the load balancer's can_migrate_task() decision, learnt by a small
- * MLP, evaluated (shadow) or used (replace) inside a stock Debian 6.1 kernel.
+ * MLP, evaluated (shadow), applied after the fact (replace) or run in the
+ * function's place (substitute) inside a stock Debian 6.1 kernel.
  *
- * A kretprobe on can_migrate_task() saves p and env at entry. At return it
- * reads every input of the decision (struct kmlb_input), recomputes the
- * kernel's decision and the branch that made it (kmlb_input.h), and runs
- * the fixed-point model (kmlb_model.h from `kmlb export-c`).
+ * One kprobe on the entry of can_migrate_task() (an ftrace-based kprobe:
+ * the function's fentry site calls the handler), registered for the
+ * module's whole life; modes change only through the `mode` parameter.
+ * Nothing rewrites a return address: no kretprobe, no rethook. Where the
+ * handler decides, it sets the return value, points the saved instruction
+ * pointer at a `ret` of its own and returns 1, so the function body is
+ * skipped and the caller sees the value (how bpf_override_return() works).
+ * Where it needs the kernel's own answer it calls the function body past
+ * its fentry site itself (how BPF trampolines call the original), then
+ * returns that answer the same way: the body runs exactly once per call.
  *
- *   mode=off      time the function only
- *   mode=shadow   also count agreement of model and kernel, by branch
- *   mode=replace  return the model's decision, only where the kernel's hard
- *                 checks passed (not throttled, not a per-CPU kthread, dst
- *                 allowed, not running) and active balancing did not force
- *                 the migration (the part Chen et al. replaced), and only
- *                 when the recomputed decision equals the kernel's: any
- *                 input the module does not understand leaves the kernel's
- *                 decision in place.
+ * At entry the handler reads every input of the decision (struct
+ * kmlb_input, a snapshot: nothing is read again later), performs 6.1's
+ * hard checks itself (throttled pair, per-CPU kthread, affinity, running,
+ * in the kernel's order) and recomputes the kernel's decision and the
+ * branch that made it (kmlb_input.h).
  *
- * The mode is a module parameter, writable at run time
- * (/sys/module/kmlb/parameters/mode). Counters, latency percentiles and
- * the run-queue sampler's histograms are in /sys/kernel/debug/kmlb/.
+ *   mode=off         the handler returns at once: the kernel runs untouched
+ *   mode=shadow      the handler calls the kernel's body, compares its answer
+ *                    and side effects (env->flags, env->new_dst_cpu,
+ *                    schedstats) with the module's prediction, and counts
+ *                    the model's agreement; the kernel's answer is returned
+ *   mode=replace     as shadow, then returns the model's decision where the
+ *                    module's own hard checks passed, the call was not an
+ *                    active balance and the kernel's observed answer and
+ *                    side effects equal the module's recomputation
+ *   mode=substitute  where any of the module's hard checks fails, on active
+ *                    balance, or on any unexpected input, the kernel's
+ *                    function runs untouched (the module decides even on
+ *                    topologies other than NUMA_DIRECT: the model's errors
+ *                    there are its own, not a safety matter); otherwise the module clears
+ *                    LBF_ALL_PINNED (and counts the schedstat the kernel
+ *                    counts for a refusal, when schedstats are on) and
+ *                    returns the model's decision: the heuristic never runs
+ *
+ * audit=1 adds an independent record of the kernel's hard-check outcome to
+ * every call that reaches the hard-check verdict: the kernel's own body runs
+ * on a copy of struct lb_env with LBF_ACTIVE_LB set, so it returns 1 exactly
+ * when its hard checks pass (the schedstats that call may count are put
+ * back). hard_mismatches counts calls where it and the module disagree; in
+ * substitute mode a call the kernel would refuse by a hard check is counted
+ * (flipped_hard) and left to the kernel. fault_skip_hard=1 (tests only,
+ * effective only with audit=1) makes the module ignore its own hard checks,
+ * so the audit's record is seen to catch them. invert=1 (tests only)
+ * inverts the model's output: a deliberately disagreeing model.
  *
  * Private scheduler structures (struct lb_env, struct rq, ...) are read
- * through offsets found in the running kernel's BTF (kmlb_offsets.h); the
- * module refuses to load when one is missing or a header struct disagrees.
+ * through offsets found in the running kernel's BTF (kmlb_offsets.h),
+ * validated at load against live values of known meaning, and on every call
+ * against each other (an inconsistent call is left to the kernel).
  *
- * The handlers never sleep or allocate, use integer arithmetic only and
- * run bounded loops. A second kretprobe times load_balance(); a delayed
- * work samples every CPU's nr_running ten times a second.
+ * Costs are read with the TSC (rdtsc_ordered). Under QEMU
+ * `-icount shift=0,sleep=off` the TSC counts executed instructions, so the
+ * figures are instruction counts. The handlers never sleep or allocate,
+ * use integer arithmetic only and run bounded loops.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
+#include <linux/ftrace.h>
 #include <linux/jump_label.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
+#include <linux/linkage.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
-#include <linux/sched/clock.h>
-#include <linux/sched/idle.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/topology.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/topology.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <asm/cpufeature.h>
+#include <asm/ibt.h>
+#include <asm/msr.h>
+#include <asm/tsc.h>
 
 #include "kmlb_input.h"
 #include "kmlb_model.h"
 #include "kmlb_offsets.h"
 
-#define LBF_ACTIVE_LB_6_1 0x10	/* kernel/sched/fair.c, v5.10 to v6.1 */
+/* kernel/sched/fair.c, v5.10 to v6.1 */
+#define LBF_ALL_PINNED_6_1 0x01
+#define LBF_DST_PINNED_6_1 0x04
+#define LBF_SOME_PINNED_6_1 0x08
+#define LBF_ACTIVE_LB_6_1 0x10
+#define LBF_KNOWN_6_1 0x1f
 #define KMLB_UNSET (-0x7fffffffL)
+#define KMLB_LB_ENV_MAX 256	/* bytes of the audit's copy of struct lb_env */
 
 /* ---- parameters: offsets, enum values, symbols (kmlb_offsets.h) ---- */
 
@@ -66,6 +107,11 @@
 	MODULE_PARM_DESC(name, "offsetof(struct " s ", " m ") from BTF");
 KMLB_PRIVATE_FIELDS(KMLB_PARAM_OFF)
 KMLB_HEADER_FIELDS(KMLB_PARAM_OFF)
+#define KMLB_PARAM_SIZE(name, s)				\
+	static long name = KMLB_UNSET;				\
+	module_param(name, long, 0444);				\
+	MODULE_PARM_DESC(name, "sizeof(struct " s ") from BTF");
+KMLB_PRIVATE_SIZES(KMLB_PARAM_SIZE)
 #define KMLB_PARAM_ENUM(name, e)				\
 	static long name = KMLB_UNSET;				\
 	module_param(name, long, 0444);				\
@@ -77,44 +123,62 @@ KMLB_ENUMS(KMLB_PARAM_ENUM)
 	MODULE_PARM_DESC(name, "address of " sym " from /proc/kallsyms");
 KMLB_SYMBOLS(KMLB_PARAM_SYM)
 
+static bool audit;
+module_param(audit, bool, 0644);
+MODULE_PARM_DESC(audit, "record the kernel's own hard-check outcome on every call (costs a second body run)");
+static bool invert;
+module_param(invert, bool, 0644);
+MODULE_PARM_DESC(invert, "tests only: invert the model's output (a disagreeing model)");
+static bool fault_skip_hard;
+module_param(fault_skip_hard, bool, 0644);
+MODULE_PARM_DESC(fault_skip_hard, "tests only, needs audit=1: ignore the module's own hard checks");
+
 /* ---- mode ---- */
 
-enum kmlb_mode { KMLB_OFF, KMLB_SHADOW, KMLB_REPLACE, KMLB_MODES };
+enum kmlb_mode { KMLB_OFF, KMLB_SHADOW, KMLB_REPLACE, KMLB_SUBSTITUTE, KMLB_MODES };
 static const char *const kmlb_mode_names[KMLB_MODES] = {
-	"off", "shadow", "replace"
+	"off", "shadow", "replace", "substitute"
 };
 static int kmlb_mode = KMLB_OFF;
 
 /* ---- counters ---- */
 
 struct kmlb_counters {
-	atomic64_t calls;		/* return handler runs */
-	atomic64_t hard;		/* refused by a hard check */
+	atomic64_t calls;		/* handler runs */
+	atomic64_t hard;		/* refused by the module's hard checks */
 	atomic64_t active;		/* LBF_ACTIVE_LB: migrate at once */
 	atomic64_t heuristic;		/* decided by NUMA test / task_hot */
 	atomic64_t decisions;		/* active + heuristic: the model's rows */
 	atomic64_t agreements;		/* model == kernel on those */
 	atomic64_t heuristic_agreements;
-	atomic64_t overrides;		/* return value replaced */
+	atomic64_t overrides;		/* the model's answer differs and is returned */
 	atomic64_t overrides_to_migrate;
-	atomic64_t overrides_hard;	/* replaced a hard refusal: must stay 0 */
+	atomic64_t substituted;		/* substitute: the body skipped */
+	atomic64_t kernel_ran;		/* substitute: left to the kernel's function */
 	atomic64_t fallbacks;		/* unexpected input: kernel decides */
-	atomic64_t teacher_mismatch;	/* recomputed != returned (fallback) */
+	atomic64_t teacher_mismatch;	/* recomputed != kernel's answer */
+	atomic64_t side_checked;	/* shadow/replace: side effects compared */
+	atomic64_t side_mismatches;	/* predicted != observed side effects */
+	atomic64_t audited;		/* audit: kernel's hard outcome recorded */
+	atomic64_t hard_mismatches;	/* module's hard outcome != kernel's */
+	atomic64_t flipped_hard;	/* substitute would have overridden a hard refusal */
 	atomic64_t mode_switches;
-	atomic64_t model_ns_sum;	/* features + MLP */
-	atomic64_t model_ns_count;
 	atomic64_t by_reason[KMLB_R_COUNT];
 	atomic64_t disagree[KMLB_R_COUNT][2];	/* [reason][kernel's answer] */
-	atomic64_t fallback_why[8];
+	atomic64_t fallback_why[16];
 };
 
 enum kmlb_fallback {
 	KMLB_FB_NULL, KMLB_FB_CPU, KMLB_FB_IDLE, KMLB_FB_NID, KMLB_FB_RET,
-	KMLB_FB_TEACHER, KMLB_FB_TOPOLOGY, KMLB_FB_COUNT
+	KMLB_FB_TEACHER, KMLB_FB_TOPOLOGY, KMLB_FB_FLAGS, KMLB_FB_SPAN,
+	KMLB_FB_CFS_RQ, KMLB_FB_LEN, KMLB_FB_BUDDY, KMLB_FB_THROTTLE,
+	KMLB_FB_NUMA_GROUP, KMLB_FB_SIDE, KMLB_FB_COUNT
 };
 static const char *const kmlb_fallback_names[KMLB_FB_COUNT] = {
 	"null_pointer", "bad_cpu", "bad_idle", "bad_nid", "bad_return",
-	"teacher_mismatch", "numa_topology"
+	"teacher_mismatch", "numa_topology", "bad_flags", "bad_domain_span",
+	"bad_cfs_rq", "bad_nr_running", "bad_buddy", "bad_throttle_count",
+	"bad_numa_group", "side_effect_mismatch"
 };
 
 static const char *const kmlb_reason_names[KMLB_R_COUNT] = {
@@ -124,17 +188,19 @@ static const char *const kmlb_reason_names[KMLB_R_COUNT] = {
 
 static struct kmlb_counters kmlb_c;
 
-/* Latency samples: the first KMLB_RING after a reset, for percentiles. */
+/* Cost samples in TSC ticks (instructions under icount): the first KMLB_RING after a reset. */
 #define KMLB_RING (1 << 17)
 enum kmlb_series {
-	KMLB_S_CMT_NATIVE,	/* can_migrate_task: entry to return */
-	KMLB_S_CMT_HOOKED,	/* entry to the end of our return handler */
-	KMLB_S_MODEL,		/* features + MLP */
-	KMLB_S_LB,		/* load_balance: entry to return */
+	KMLB_S_NATIVE,		/* the kernel's body, called by the handler */
+	KMLB_S_SUBSTITUTE,	/* substitute: handler entry to the decision */
+	KMLB_S_MODEL,		/* features + MLP alone */
+	KMLB_S_SHADOW,		/* shadow/replace: handler entry to exit */
+	KMLB_S_SNAPSHOT,	/* reading and validating the inputs */
 	KMLB_SERIES
 };
 static const char *const kmlb_series_names[KMLB_SERIES] = {
-	"cmt_native_ns", "cmt_hooked_ns", "model_ns", "load_balance_ns"
+	"cmt_native_tsc", "cmt_substitute_tsc", "model_tsc", "cmt_shadow_tsc",
+	"snapshot_tsc"
 };
 struct kmlb_ring {
 	atomic_t n;
@@ -142,13 +208,13 @@ struct kmlb_ring {
 };
 static struct kmlb_ring kmlb_rings[KMLB_SERIES];
 
-static void kmlb_sample(enum kmlb_series s, u64 ns)
+static void kmlb_sample(enum kmlb_series s, u64 ticks)
 {
 	struct kmlb_ring *r = &kmlb_rings[s];
-	int i = atomic_inc_return(&r->n) - 1;
+	unsigned int i = (unsigned int)atomic_inc_return(&r->n) - 1U;
 
-	if (i >= 0 && i < KMLB_RING)
-		r->v[i] = ns > U32_MAX ? U32_MAX : (u32)ns;
+	if (i < KMLB_RING)
+		r->v[i] = ticks > U32_MAX ? U32_MAX : (u32)ticks;
 }
 
 /* Run-queue sampler: max - min and sum of nr_running over online CPUs. */
@@ -169,10 +235,6 @@ struct kmlb_miss {
 static struct kmlb_miss kmlb_misses[KMLB_MISS];
 static atomic_t kmlb_miss_n;
 
-static bool probe_lb = true;
-module_param(probe_lb, bool, 0444);
-MODULE_PARM_DESC(probe_lb, "time load_balance() with a second kretprobe (default on)");
-
 /* ---- reading the kernel's structures ---- */
 
 #define KMLB_AT(ptr, off, type) (*(type *)((char *)(ptr) + (off)))
@@ -187,6 +249,11 @@ static void *kmlb_cpu_rq(int cpu)
 	return per_cpu_ptr((char __percpu *)sym_runqueues, cpu);
 }
 
+static bool kmlb_schedstats(void)
+{
+	return static_key_count(kmlb_key(sym_sched_schedstats)) > 0;
+}
+
 static s64 kmlb_task_faults(const struct task_struct *p, int nid)
 {
 	const unsigned long *f = p->numa_faults;
@@ -197,19 +264,21 @@ static s64 kmlb_task_faults(const struct task_struct *p, int nid)
 	return (s64)(f[2 * nid] + f[2 * nid + 1]);
 }
 
-static bool kmlb_throttled(struct task_struct *p, int src, int dst)
+/* throttled_lb_pair() of 6.1; -1 when a throttle count is not plausible. */
+static int kmlb_throttled(struct task_struct *p, int src, int dst, void *src_cfs)
 {
 	void *tg = p->sched_task_group;
 	void **cfs;
 	void *a, *b;
 
 	if (!static_key_count(kmlb_key(sym_cfs_bandwidth_used)))
-		return false;
+		/* without bandwidth control nothing is ever throttled */
+		return KMLB_AT(src_cfs, cfs_rq_throttle_count, int) ? -1 : 0;
 	if (!tg)
-		return false;
+		return 0;
 	cfs = KMLB_AT(tg, task_group_cfs_rq, void **);
 	if (!cfs)
-		return false;
+		return 0;
 	a = cfs[src];
 	b = cfs[dst];
 	return (a && KMLB_AT(a, cfs_rq_throttle_count, int)) ||
@@ -226,19 +295,26 @@ static bool kmlb_per_cpu_kthread(struct task_struct *p)
 			&KMLB_AT(kt, kthread_flags, unsigned long));
 }
 
-/*
- * Fill *in from the call's arguments; 0, or a KMLB_FB_* code when something
- * is not as expected (the kernel's decision then stands).
- */
-static int kmlb_read_input(struct task_struct *p, void *env, unsigned int flags,
-			   struct kmlb_input *in)
+/* A buddy pointer is NULL or an entity queued on this cfs_rq. */
+static bool kmlb_buddy_ok(void *cfs, struct sched_entity *b)
 {
-	void *src_rq, *dst_rq, *cfs;
+	return !b || b->cfs_rq == cfs;
+}
+
+/*
+ * Snapshot every input of the call into *in, at entry; 0, or a KMLB_FB_*
+ * code when something is not as expected (the kernel's function then runs
+ * untouched). The checks validate the private offsets against each other
+ * and against header-known fields on every call.
+ */
+static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *in)
+{
+	void *src_rq, *dst_rq, *cfs, *tg;
 	struct sched_domain *sd;
 	struct sched_entity *se = &p->se;
 	void *ng;
-	int src, dst, idle, src_nid, dst_nid;
-	unsigned int cost;
+	int src, dst, idle, src_nid, dst_nid, thr;
+	unsigned int cost, flags;
 
 	sd = KMLB_AT(env, lb_env_sd, struct sched_domain *);
 	src_rq = KMLB_AT(env, lb_env_src_rq, void *);
@@ -248,9 +324,17 @@ static int kmlb_read_input(struct task_struct *p, void *env, unsigned int flags,
 	src = KMLB_AT(env, lb_env_src_cpu, int);
 	dst = KMLB_AT(env, lb_env_dst_cpu, int);
 	if (src < 0 || dst < 0 || src >= nr_cpu_ids || dst >= nr_cpu_ids ||
+	    src == dst || src_rq != kmlb_cpu_rq(src) || dst_rq != kmlb_cpu_rq(dst) ||
 	    KMLB_AT(src_rq, rq_cpu, int) != src ||
-	    KMLB_AT(dst_rq, rq_cpu, int) != dst)
+	    KMLB_AT(dst_rq, rq_cpu, int) != dst || task_cpu(p) != src)
 		return KMLB_FB_CPU;
+	/* env->sd is a domain of dst_cpu that spans both CPUs */
+	if (!cpumask_test_cpu(src, sched_domain_span(sd)) ||
+	    !cpumask_test_cpu(dst, sched_domain_span(sd)))
+		return KMLB_FB_SPAN;
+	flags = KMLB_AT(env, lb_env_flags, unsigned int);
+	if (flags & ~LBF_KNOWN_6_1)
+		return KMLB_FB_FLAGS;
 	idle = KMLB_AT(env, lb_env_idle, int);
 	if (idle != enum_cpu_idle && idle != enum_cpu_not_idle &&
 	    idle != enum_cpu_newly_idle)
@@ -260,6 +344,14 @@ static int kmlb_read_input(struct task_struct *p, void *env, unsigned int flags,
 	if (src_nid < 0 || dst_nid < 0 || src_nid >= nr_node_ids ||
 	    dst_nid >= nr_node_ids)
 		return KMLB_FB_NID;
+	/* p is queued on src: its cfs_rq belongs to src_rq and to its group */
+	cfs = se->cfs_rq;
+	if (!cfs || KMLB_AT(cfs, cfs_rq_rq, void *) != src_rq)
+		return KMLB_FB_CFS_RQ;
+	tg = p->sched_task_group;
+	if (tg && KMLB_AT(tg, task_group_cfs_rq, void **) &&
+	    KMLB_AT(tg, task_group_cfs_rq, void **)[src] != cfs)
+		return KMLB_FB_CFS_RQ;
 
 	memset(in, 0, sizeof(*in));
 	in->src_cpu = src;
@@ -268,6 +360,8 @@ static int kmlb_read_input(struct task_struct *p, void *env, unsigned int flags,
 	in->src_preferred_len =
 		READ_ONCE(KMLB_AT(src_rq, rq_nr_preferred_running, unsigned int));
 	in->dst_len = READ_ONCE(KMLB_AT(dst_rq, rq_nr_running, unsigned int));
+	if (in->src_len < 1 || in->src_preferred_len > in->src_len)
+		return KMLB_FB_LEN;
 	in->delta = (s64)(KMLB_AT(src_rq, rq_clock_task, u64) - se->exec_start);
 	in->cpu_idle = idle == enum_cpu_idle;
 	in->cpu_not_idle = idle == enum_cpu_not_idle;
@@ -287,12 +381,19 @@ static int kmlb_read_input(struct task_struct *p, void *env, unsigned int flags,
 	if (ng) {
 		const unsigned long *gf =
 			(const unsigned long *)((char *)ng + numa_group_faults);
+		unsigned long sum = 0, total;
+		int nid;
 
 		in->numa_group = 1;
 		in->group_src_faults = (s64)(gf[2 * src_nid] + gf[2 * src_nid + 1]);
 		in->group_dst_faults = (s64)(gf[2 * dst_nid] + gf[2 * dst_nid + 1]);
-		in->group_total_faults =
-			(s64)KMLB_AT(ng, numa_group_total_faults, unsigned long);
+		total = READ_ONCE(KMLB_AT(ng, numa_group_total_faults, unsigned long));
+		in->group_total_faults = (s64)total;
+		/* total_faults is the sum of the memory faults (both kinds) */
+		for (nid = 0; nid < nr_node_ids && nid < MAX_NUMNODES; nid++)
+			sum += gf[2 * nid] + gf[2 * nid + 1];
+		if (sum != total)
+			return KMLB_FB_NUMA_GROUP;
 	}
 	in->src_load = (s64)READ_ONCE(KMLB_AT(src_rq, rq_cfs + cfs_rq_avg +
 					      sched_avg_load_avg, unsigned long));
@@ -300,13 +401,20 @@ static int kmlb_read_input(struct task_struct *p, void *env, unsigned int flags,
 					      sched_avg_load_avg, unsigned long));
 	in->nr_fails = sd->nr_balance_failed;
 	in->cache_nice_tries = sd->cache_nice_tries;
-	cfs = se->cfs_rq;
-	if (!cfs)
-		return KMLB_FB_NULL;
-	in->next_buddy = KMLB_AT(cfs, cfs_rq_next, struct sched_entity *) == se;
-	in->last_buddy = KMLB_AT(cfs, cfs_rq_last, struct sched_entity *) == se;
+	{
+		struct sched_entity *nx = KMLB_AT(cfs, cfs_rq_next, struct sched_entity *);
+		struct sched_entity *ls = KMLB_AT(cfs, cfs_rq_last, struct sched_entity *);
+
+		if (!kmlb_buddy_ok(cfs, nx) || !kmlb_buddy_ok(cfs, ls))
+			return KMLB_FB_BUDDY;
+		in->next_buddy = nx == se;
+		in->last_buddy = ls == se;
+	}
 	in->buddy_hot = in->next_buddy || in->last_buddy;
-	in->throttled = kmlb_throttled(p, src, dst);
+	thr = kmlb_throttled(p, src, dst, cfs);
+	if (thr < 0)
+		return KMLB_FB_THROTTLE;
+	in->throttled = thr;
 	in->per_cpu_kthread = kmlb_per_cpu_kthread(p);
 	in->dst_allowed = cpumask_test_cpu(dst, p->cpus_ptr);
 	in->p_running = READ_ONCE(p->on_cpu) != 0;
@@ -359,24 +467,107 @@ static void kmlb_fill_state(struct kmlb_state *s, const struct kmlb_input *in)
 	s->cookie_match = in->cookie_match;
 }
 
-/* ---- can_migrate_task() ---- */
+/* ---- the side effects of can_migrate_task() ---- */
 
-struct kmlb_call {
-	struct task_struct *p;
-	void *env;
-	unsigned int flags;	/* env->flags at entry */
-	u64 t0;
+/* What a call changes: env->flags, env->new_dst_cpu and schedstats. */
+struct kmlb_effects {
+	unsigned int flags;
+	int new_dst_cpu;
+	u64 affine, running, hot, forced, hot_gained;
 };
 
-static int kmlb_cmt_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void kmlb_read_effects(struct task_struct *p, void *env, int idle_idx,
+			      struct kmlb_effects *e)
 {
-	struct kmlb_call *c = (struct kmlb_call *)ri->data;
+	struct sched_domain *sd = KMLB_AT(env, lb_env_sd, struct sched_domain *);
 
-	c->p = (struct task_struct *)regs->di;
-	c->env = (void *)regs->si;
-	c->flags = c->env ? KMLB_AT(c->env, lb_env_flags, unsigned int) : 0;
-	c->t0 = local_clock();
-	return 0;
+	e->flags = KMLB_AT(env, lb_env_flags, unsigned int);
+	e->new_dst_cpu = KMLB_AT(env, lb_env_new_dst_cpu, int);
+	e->affine = p->stats.nr_failed_migrations_affine;
+	e->running = p->stats.nr_failed_migrations_running;
+	e->hot = p->stats.nr_failed_migrations_hot;
+	e->forced = p->stats.nr_forced_migrations;
+	e->hot_gained = sd->lb_hot_gained[idle_idx];
+}
+
+/*
+ * The effects 6.1's can_migrate_task() has on the path `reason` (the
+ * decision `ret`), from the effects *e before the call.
+ */
+static void kmlb_predict_effects(struct task_struct *p, void *env,
+				 const struct kmlb_input *in, int reason, int ret,
+				 struct kmlb_effects *e)
+{
+	bool stats = kmlb_schedstats();
+
+	switch (reason) {
+	case KMLB_R_THROTTLED:
+	case KMLB_R_PER_CPU_KTHREAD:
+		return;
+	case KMLB_R_AFFINITY: {
+		const struct cpumask *grp = KMLB_AT(env, lb_env_dst_grpmask, struct cpumask *);
+		const struct cpumask *cpus = KMLB_AT(env, lb_env_cpus, struct cpumask *);
+		int cpu;
+
+		e->affine += stats;
+		e->flags |= LBF_SOME_PINNED_6_1;
+		if (in->cpu_newly_idle ||
+		    (e->flags & (LBF_DST_PINNED_6_1 | LBF_ACTIVE_LB_6_1)) || !grp || !cpus)
+			return;
+		for_each_cpu_and(cpu, grp, cpus) {
+			if (cpumask_test_cpu(cpu, p->cpus_ptr)) {
+				e->flags |= LBF_DST_PINNED_6_1;
+				e->new_dst_cpu = cpu;
+				break;
+			}
+		}
+		return;
+	}
+	default:
+		break;
+	}
+	e->flags &= ~LBF_ALL_PINNED_6_1;
+	if (reason == KMLB_R_RUNNING) {
+		e->running += stats;
+		return;
+	}
+	if (reason == KMLB_R_ACTIVE_BALANCE)
+		return;
+	if (reason == KMLB_R_TOO_MANY_FAILURES) {	/* hot, forced */
+		e->hot_gained += stats;
+		e->forced += stats;
+	} else if (!ret) {				/* hot, refused */
+		e->hot += stats;
+	}
+}
+
+static bool kmlb_effects_equal(const struct kmlb_effects *a, const struct kmlb_effects *b)
+{
+	return a->flags == b->flags && a->new_dst_cpu == b->new_dst_cpu &&
+	       a->affine == b->affine && a->running == b->running &&
+	       a->hot == b->hot && a->forced == b->forced &&
+	       a->hot_gained == b->hot_gained;
+}
+
+/* ---- can_migrate_task() ---- */
+
+typedef int (*kmlb_cmt_fn)(struct task_struct *p, void *env);
+static kmlb_cmt_fn kmlb_cmt_body;	/* the function past its fentry site */
+
+/* Where the handler sends a call it decided: straight back to the caller. */
+asmlinkage void kmlb_return_stub(void);
+asm(".pushsection .text, \"ax\", @progbits\n"
+    ".type kmlb_return_stub, @function\n"
+    "kmlb_return_stub:\n\t"
+    ASM_ENDBR
+    ASM_RET
+    ".size kmlb_return_stub, .-kmlb_return_stub\n"
+    ".popsection\n");
+
+static void kmlb_decided(struct pt_regs *regs, int ret)
+{
+	regs->ax = ret;
+	instruction_pointer_set(regs, (unsigned long)kmlb_return_stub);
 }
 
 static void kmlb_fallback(int why)
@@ -386,132 +577,231 @@ static void kmlb_fallback(int why)
 		atomic64_inc(&kmlb_c.fallback_why[why]);
 }
 
-static int kmlb_cmt_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * The kernel's own hard-check outcome: its body on a copy of env with
+ * LBF_ACTIVE_LB set returns 1 exactly when throttling, per-CPU kthread,
+ * affinity and running all let the task go. Only the copy's flags change;
+ * the schedstats that run may count on p are put back.
+ */
+static int kmlb_kernel_hard_pass(struct task_struct *p, void *env)
 {
-	struct kmlb_call *c = (struct kmlb_call *)ri->data;
-	u64 t1 = local_clock(), tm0, tm1;
-	unsigned long ret = regs_return_value(regs);
-	int mode = READ_ONCE(kmlb_mode);
-	struct kmlb_input in;
-	struct kmlb_state st;
-	int why, reason = KMLB_R_CACHE_COLD, teacher, model;
+	u64 env_copy[KMLB_LB_ENV_MAX / 8];
+	u64 affine = p->stats.nr_failed_migrations_affine;
+	u64 running = p->stats.nr_failed_migrations_running;
+	int ret;
 
-	kmlb_sample(KMLB_S_CMT_NATIVE, t1 - c->t0);
-	atomic64_inc(&kmlb_c.calls);
-	if (mode == KMLB_OFF)
-		goto out;
-	if (!c->p || !c->env) {
-		kmlb_fallback(KMLB_FB_NULL);
-		goto out;
-	}
-	if (ret > 1) {
-		kmlb_fallback(KMLB_FB_RET);
-		goto out;
-	}
-	why = kmlb_read_input(c->p, c->env, c->flags, &in);
-	if (why) {
-		kmlb_fallback(why);
-		goto out;
-	}
-	teacher = kmlb_decide_6_1(&in, &reason);
-	atomic64_inc(&kmlb_c.by_reason[reason]);
-	if (kmlb_reason_is_hard(reason)) {
-		atomic64_inc(&kmlb_c.hard);
-		if (teacher != (int)ret) {
-			atomic64_inc(&kmlb_c.teacher_mismatch);
-			kmlb_fallback(KMLB_FB_TEACHER);
-		}
-		goto out;	/* never evaluated, never overridden */
-	}
+	memcpy(env_copy, env, lb_env_size);
+	KMLB_AT(env_copy, lb_env_flags, unsigned int) |= LBF_ACTIVE_LB_6_1;
+	ret = kmlb_cmt_body(p, env_copy);
+	p->stats.nr_failed_migrations_affine = affine;
+	p->stats.nr_failed_migrations_running = running;
+	return ret == 1;
+}
+
+static int kmlb_model(const struct kmlb_input *in)
+{
+	struct kmlb_state st;
+	u64 t0 = rdtsc_ordered();
+	int model;
+
+	kmlb_fill_state(&st, in);
+	model = kmlb_predict_state(&st) ? 1 : 0;
+	kmlb_sample(KMLB_S_MODEL, rdtsc_ordered() - t0);
+	return READ_ONCE(invert) ? !model : model;
+}
+
+static void kmlb_count_decision(const struct kmlb_input *in, int reason, int kernel,
+				int model)
+{
+	atomic64_inc(&kmlb_c.decisions);
 	if (reason == KMLB_R_ACTIVE_BALANCE)
 		atomic64_inc(&kmlb_c.active);
 	else
 		atomic64_inc(&kmlb_c.heuristic);
-
-	tm0 = local_clock();
-	kmlb_fill_state(&st, &in);
-	model = kmlb_predict_state(&st) ? 1 : 0;
-	tm1 = local_clock();
-	kmlb_sample(KMLB_S_MODEL, tm1 - tm0);
-	atomic64_add(tm1 - tm0, &kmlb_c.model_ns_sum);
-	atomic64_inc(&kmlb_c.model_ns_count);
-
-	atomic64_inc(&kmlb_c.decisions);
-	if (model == (int)ret) {
+	if (model == kernel) {
 		atomic64_inc(&kmlb_c.agreements);
 		if (reason != KMLB_R_ACTIVE_BALANCE)
 			atomic64_inc(&kmlb_c.heuristic_agreements);
 	} else {
-		int i = (atomic_inc_return(&kmlb_miss_n) - 1) % KMLB_MISS;
+		unsigned int i = ((unsigned int)atomic_inc_return(&kmlb_miss_n) - 1U) % KMLB_MISS;
 
-		atomic64_inc(&kmlb_c.disagree[reason][ret]);
+		atomic64_inc(&kmlb_c.disagree[reason][kernel & 1]);
 		/* racy by design: a slot may mix two records; diagnosis only */
-		kmlb_misses[i].in = in;
+		kmlb_misses[i].in = *in;
 		kmlb_misses[i].reason = reason;
-		kmlb_misses[i].kernel = ret;
+		kmlb_misses[i].kernel = kernel;
 		kmlb_misses[i].model = model;
 	}
-	if (teacher != (int)ret) {
+}
+
+/* NUMA weights ignore score_nearby_nodes(): exact on NUMA_DIRECT only */
+static bool kmlb_topology_ok(int reason)
+{
+	return reason < KMLB_R_NUMA_WEIGHT_DEGRADES || reason > KMLB_R_NUMA_WEIGHT_IMPROVES ||
+	       READ_ONCE(*(int *)sym_sched_numa_topology_type) == enum_numa_direct;
+}
+
+/*
+ * substitute: decide in the function's place, or leave it to the kernel (0).
+ * Only the hard checks and the model run before the decision; the
+ * recomputed kernel decision (for the agreement counters) comes after it,
+ * outside the timed path.
+ */
+static int kmlb_substitute(struct pt_regs *regs, struct task_struct *p, void *env,
+			   const struct kmlb_input *in, u64 t0)
+{
+	/* 6.1's hard checks, from the entry snapshot */
+	bool hard = in->throttled || in->per_cpu_kthread || !in->dst_allowed || in->p_running;
+	int model, reason = KMLB_R_CACHE_COLD, teacher;
+
+	if (READ_ONCE(fault_skip_hard) && READ_ONCE(audit))
+		hard = false;	/* planted fault: only the audit stands guard */
+	if (hard || in->active_lb) {
+		atomic64_inc(hard ? &kmlb_c.hard : &kmlb_c.active);
+		atomic64_inc(&kmlb_c.kernel_ran);
+		return 0;
+	}
+	model = kmlb_model(in);
+	if (READ_ONCE(audit)) {
+		atomic64_inc(&kmlb_c.audited);
+		if (!kmlb_kernel_hard_pass(p, env)) {
+			/* the kernel refuses by a hard check: never overridden */
+			atomic64_inc(&kmlb_c.hard_mismatches);
+			atomic64_inc(&kmlb_c.flipped_hard);
+			atomic64_inc(&kmlb_c.kernel_ran);
+			return 0;
+		}
+	}
+	/* the side effects of the path the heuristic would have taken */
+	KMLB_AT(env, lb_env_flags, unsigned int) &= ~LBF_ALL_PINNED_6_1;
+	if (!model && kmlb_schedstats())
+		p->stats.nr_failed_migrations_hot++;
+	kmlb_decided(regs, model);
+	kmlb_sample(KMLB_S_SUBSTITUTE, rdtsc_ordered() - t0);
+
+	atomic64_inc(&kmlb_c.substituted);
+	teacher = kmlb_decide_6_1(in, &reason);
+	atomic64_inc(&kmlb_c.by_reason[reason]);
+	kmlb_count_decision(in, reason, teacher, model);
+	if (model != teacher) {
+		atomic64_inc(&kmlb_c.overrides);
+		if (model)
+			atomic64_inc(&kmlb_c.overrides_to_migrate);
+	}
+	return 1;
+}
+
+/* shadow and replace: the kernel's body runs here, once; 1 (decided). */
+static int kmlb_observe(struct pt_regs *regs, struct task_struct *p, void *env,
+			const struct kmlb_input *in, int reason, int teacher,
+			int mode, u64 t0)
+{
+	struct sched_domain *sd = KMLB_AT(env, lb_env_sd, struct sched_domain *);
+	int idle_idx = KMLB_AT(env, lb_env_idle, int);
+	bool hard = kmlb_reason_is_hard(reason), side_ok, hard_ok = true;
+	struct kmlb_effects before, want, got;
+	int kernel, model = -1, ret;
+	u64 tb;
+
+	if (idle_idx < 0 || idle_idx >= CPU_MAX_IDLE_TYPES || !sd)
+		return 0;
+	if (READ_ONCE(audit)) {
+		atomic64_inc(&kmlb_c.audited);
+		hard_ok = kmlb_kernel_hard_pass(p, env) == !hard;
+		if (!hard_ok)
+			atomic64_inc(&kmlb_c.hard_mismatches);
+	}
+	kmlb_read_effects(p, env, idle_idx, &before);
+	want = before;
+	kmlb_predict_effects(p, env, in, reason, teacher, &want);
+
+	tb = rdtsc_ordered();
+	kernel = kmlb_cmt_body(p, env);
+	kmlb_sample(KMLB_S_NATIVE, rdtsc_ordered() - tb);
+
+	kmlb_read_effects(p, env, idle_idx, &got);
+	side_ok = kmlb_effects_equal(&want, &got);
+	atomic64_inc(&kmlb_c.side_checked);
+	if (!side_ok)
+		atomic64_inc(&kmlb_c.side_mismatches);
+	atomic64_inc(&kmlb_c.by_reason[reason]);
+	ret = kernel;
+	if (kernel != 0 && kernel != 1) {
+		kmlb_fallback(KMLB_FB_RET);
+		goto out;
+	}
+	if (teacher != kernel) {
 		/* our reading of the inputs is off: keep the kernel's answer */
 		atomic64_inc(&kmlb_c.teacher_mismatch);
 		kmlb_fallback(KMLB_FB_TEACHER);
 		goto out;
 	}
-	/* NUMA weights ignore score_nearby_nodes(): exact on NUMA_DIRECT only */
-	if (reason >= KMLB_R_NUMA_WEIGHT_DEGRADES &&
-	    reason <= KMLB_R_NUMA_WEIGHT_IMPROVES &&
-	    READ_ONCE(*(int *)sym_sched_numa_topology_type) != enum_numa_direct) {
+	if (hard) {
+		atomic64_inc(&kmlb_c.hard);
+		goto out;	/* never evaluated, never overridden */
+	}
+	model = kmlb_model(in);
+	kmlb_count_decision(in, reason, kernel, model);
+	/*
+	 * replace: a heuristic decision only; the module's hard checks passed
+	 * at entry, its recomputation and side effects equal what the kernel
+	 * did (and the audit, when on, agrees): only then may 0 become 1.
+	 */
+	if (mode != KMLB_REPLACE || model == kernel || in->active_lb)
+		goto out;
+	if (!side_ok || !hard_ok) {
+		kmlb_fallback(KMLB_FB_SIDE);
+		goto out;
+	}
+	if (!kmlb_topology_ok(reason)) {
 		kmlb_fallback(KMLB_FB_TOPOLOGY);
 		goto out;
 	}
-	if (mode == KMLB_REPLACE && reason != KMLB_R_ACTIVE_BALANCE &&
-	    model != (int)ret) {
-		if (kmlb_reason_is_hard(reason) || in.active_lb || in.throttled ||
-		    in.per_cpu_kthread || !in.dst_allowed || in.p_running) {
-			/* unreachable by construction; counted, not done */
-			atomic64_inc(&kmlb_c.overrides_hard);
-			goto out;
-		}
-		regs_set_return_value(regs, model);
-		atomic64_inc(&kmlb_c.overrides);
-		if (model)
-			atomic64_inc(&kmlb_c.overrides_to_migrate);
-	}
+	ret = model;
+	atomic64_inc(&kmlb_c.overrides);
+	if (model)
+		atomic64_inc(&kmlb_c.overrides_to_migrate);
 out:
-	kmlb_sample(KMLB_S_CMT_HOOKED, local_clock() - c->t0);
-	return 0;
+	kmlb_decided(regs, ret);
+	kmlb_sample(KMLB_S_SHADOW, rdtsc_ordered() - t0);
+	return 1;
 }
 
-static struct kretprobe kmlb_cmt_probe = {
-	.kp.symbol_name = "can_migrate_task",
-	.entry_handler = kmlb_cmt_entry,
-	.handler = kmlb_cmt_return,
-	.data_size = sizeof(struct kmlb_call),
-	.maxactive = 64,
-};
-
-/* ---- load_balance() timing ---- */
-
-static int kmlb_lb_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int kmlb_cmt_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	*(u64 *)ri->data = local_clock();
-	return 0;
-}
+	u64 t0 = rdtsc_ordered();
+	struct task_struct *p = (struct task_struct *)regs->di;
+	void *env = (void *)regs->si;
+	int mode = READ_ONCE(kmlb_mode);
+	struct kmlb_input in;
+	int why, reason = KMLB_R_CACHE_COLD, teacher;
 
-static int kmlb_lb_return(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	kmlb_sample(KMLB_S_LB, local_clock() - *(u64 *)ri->data);
-	return 0;
+	atomic64_inc(&kmlb_c.calls);
+	if (mode == KMLB_OFF)
+		return 0;	/* the kernel's function runs untouched */
+	if (!p || !env) {
+		kmlb_fallback(KMLB_FB_NULL);
+		return 0;
+	}
+	why = kmlb_read_input(p, env, &in);
+	kmlb_sample(KMLB_S_SNAPSHOT, rdtsc_ordered() - t0);
+	if (why) {
+		kmlb_fallback(why);
+		if (mode == KMLB_SUBSTITUTE)
+			atomic64_inc(&kmlb_c.kernel_ran);
+		return 0;
+	}
+	if (mode == KMLB_SUBSTITUTE)
+		return kmlb_substitute(regs, p, env, &in, t0);
+	teacher = kmlb_decide_6_1(&in, &reason);
+	return kmlb_observe(regs, p, env, &in, reason, teacher, mode, t0);
 }
+NOKPROBE_SYMBOL(kmlb_cmt_pre);
 
-static struct kretprobe kmlb_lb_probe = {
-	.kp.symbol_name = "load_balance",
-	.entry_handler = kmlb_lb_entry,
-	.handler = kmlb_lb_return,
-	.data_size = sizeof(u64),
-	.maxactive = 64,
+static struct kprobe kmlb_cmt_kp = {
+	.symbol_name = "can_migrate_task",
+	.pre_handler = kmlb_cmt_pre,
 };
-static bool kmlb_lb_registered;
 
 /* ---- run-queue sampler ---- */
 
@@ -562,7 +852,7 @@ static const struct kernel_param_ops kmlb_mode_ops = {
 	.get = kmlb_mode_get,
 };
 module_param_cb(mode, &kmlb_mode_ops, NULL, 0644);
-MODULE_PARM_DESC(mode, "off, shadow or replace (writable at run time)");
+MODULE_PARM_DESC(mode, "off, shadow, replace or substitute (writable at run time)");
 
 /* ---- debugfs ---- */
 
@@ -625,6 +915,8 @@ static int kmlb_stats_show(struct seq_file *m, void *v)
 	seq_puts(m, "model_header export-c\n");
 	seq_printf(m, "num_features %d\nfrac_bits %d\n", KMLB_NUM_FEATURES,
 		   KMLB_FRAC_BITS);
+	seq_printf(m, "tsc_khz %u\naudit %d\ninvert %d\nschedstats %d\n", tsc_khz,
+		   READ_ONCE(audit), READ_ONCE(invert), kmlb_schedstats());
 #define KMLB_SHOW(f) seq_printf(m, #f " %lld\n", atomic64_read(&kmlb_c.f))
 	KMLB_SHOW(calls);
 	KMLB_SHOW(hard);
@@ -635,15 +927,18 @@ static int kmlb_stats_show(struct seq_file *m, void *v)
 	KMLB_SHOW(heuristic_agreements);
 	KMLB_SHOW(overrides);
 	KMLB_SHOW(overrides_to_migrate);
-	KMLB_SHOW(overrides_hard);
+	KMLB_SHOW(substituted);
+	KMLB_SHOW(kernel_ran);
 	KMLB_SHOW(fallbacks);
 	KMLB_SHOW(teacher_mismatch);
+	KMLB_SHOW(side_checked);
+	KMLB_SHOW(side_mismatches);
+	KMLB_SHOW(audited);
+	KMLB_SHOW(hard_mismatches);
+	KMLB_SHOW(flipped_hard);
 	KMLB_SHOW(mode_switches);
-	KMLB_SHOW(model_ns_sum);
-	KMLB_SHOW(model_ns_count);
 #undef KMLB_SHOW
-	seq_printf(m, "cmt_nmissed %d\nlb_nmissed %d\n", kmlb_cmt_probe.nmissed,
-		   kmlb_lb_probe.nmissed);
+	seq_printf(m, "cmt_nmissed %lu\n", kmlb_cmt_kp.nmissed);
 	for (r = 0; r < KMLB_R_COUNT; r++) {
 		seq_printf(m, "reason.%s %lld\n", kmlb_reason_names[r],
 			   atomic64_read(&kmlb_c.by_reason[r]));
@@ -694,7 +989,7 @@ DEFINE_SHOW_ATTRIBUTE(kmlb_rq);
 
 static int kmlb_miss_show(struct seq_file *m, void *v)
 {
-	int n = min(atomic_read(&kmlb_miss_n), KMLB_MISS), i;
+	unsigned int n = min((unsigned int)atomic_read(&kmlb_miss_n), (unsigned int)KMLB_MISS), i;
 
 #define KMLB_MISS_HDR(f) seq_puts(m, #f ",");
 	KMLB_MISS_FIELDS(KMLB_MISS_HDR)
@@ -758,9 +1053,99 @@ static int kmlb_check_symbol(unsigned long addr, const char *name)
 	return 0;
 }
 
+/*
+ * Private offsets against live values of known meaning: the root task
+ * group's per-CPU cfs_rq is &rq->cfs and belongs to that rq
+ * (task_group_cfs_rq, rq_cfs, cfs_rq_rq); 0 < rq->clock_task <= rq->clock
+ * (rq_clock_task, rq_clock: a plausibility check only); ksoftirqd/N are
+ * per-CPU kthreads, kthreadd and unbound kworkers are not (kthread_flags,
+ * KTHREAD_IS_PER_CPU). lb_env's offsets are validated on every call
+ * (kmlb_read_input).
+ */
+static int kmlb_check_live(void)
+{
+	void **root_cfs = NULL;
+	struct task_struct *g, *t;
+	int cpu, per_cpu_seen = 0, unbound_seen = 0, bad = 0;
+
+	if (lb_env_size <= 0 || lb_env_size > KMLB_LB_ENV_MAX) {
+		pr_err("sizeof(struct lb_env) = %ld: not in 1..%d\n", lb_env_size,
+		       KMLB_LB_ENV_MAX);
+		return -EINVAL;
+	}
+	if (lb_env_flags + 4 > lb_env_size || lb_env_new_dst_cpu + 4 > lb_env_size ||
+	    lb_env_cpus + 8 > lb_env_size || lb_env_dst_grpmask + 8 > lb_env_size ||
+	    lb_env_sd + 8 > lb_env_size || lb_env_idle + 4 > lb_env_size ||
+	    lb_env_src_cpu + 4 > lb_env_size || lb_env_dst_cpu + 4 > lb_env_size ||
+	    lb_env_src_rq + 8 > lb_env_size || lb_env_dst_rq + 8 > lb_env_size) {
+		pr_err("an lb_env offset lies outside sizeof(struct lb_env)\n");
+		return -EINVAL;
+	}
+	/* reads through offsets not yet validated never fault */
+	if (copy_from_kernel_nofault(&root_cfs, (char *)sym_root_task_group + task_group_cfs_rq,
+				     sizeof(root_cfs)) || !root_cfs) {
+		pr_err("root_task_group.cfs_rq unreadable: task_group_cfs_rq is wrong\n");
+		return -EINVAL;
+	}
+	for_each_possible_cpu(cpu) {
+		void *rq = kmlb_cpu_rq(cpu), *cfs = NULL, *cfs_rq_of = NULL;
+		u64 ct, c;
+
+		if (KMLB_AT(rq, rq_cpu, int) != cpu) {
+			pr_err("runqueues/rq.cpu do not match on CPU %d\n", cpu);
+			return -EINVAL;
+		}
+		if (copy_from_kernel_nofault(&cfs, &root_cfs[cpu], sizeof(cfs)) ||
+		    cfs != (char *)rq + rq_cfs ||
+		    copy_from_kernel_nofault(&cfs_rq_of, (char *)cfs + cfs_rq_rq,
+					     sizeof(cfs_rq_of)) || cfs_rq_of != rq) {
+			pr_err("root_task_group.cfs_rq[%d] is not &rq->cfs of that rq: "
+			       "task_group_cfs_rq, rq_cfs or cfs_rq_rq is wrong\n", cpu);
+			return -EINVAL;
+		}
+		if (!cpu_online(cpu))
+			continue;
+		ct = READ_ONCE(KMLB_AT(rq, rq_clock_task, u64));
+		c = READ_ONCE(KMLB_AT(rq, rq_clock, u64));
+		if (!ct || ct > c) {
+			pr_err("CPU %d: rq clock_task %llu, clock %llu: rq_clock_task or rq_clock is wrong\n",
+			       cpu, ct, c);
+			return -EINVAL;
+		}
+	}
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		void *kt = t->worker_private;
+		unsigned long kflags;
+		bool per_cpu;
+
+		if (!(t->flags & PF_KTHREAD) || !kt)
+			continue;
+		if (copy_from_kernel_nofault(&kflags, (char *)kt + kthread_flags, sizeof(kflags))) {
+			bad++;
+			continue;
+		}
+		per_cpu = (kflags >> enum_kthread_is_per_cpu) & 1;
+		if (!strncmp(t->comm, "ksoftirqd/", 10)) {
+			per_cpu_seen++;
+			bad += !per_cpu;
+		} else if (!strcmp(t->comm, "kthreadd") || !strncmp(t->comm, "kworker/u", 9)) {
+			unbound_seen++;
+			bad += per_cpu;
+		}
+	}
+	rcu_read_unlock();
+	if (!per_cpu_seen || !unbound_seen || bad) {
+		pr_err("kthread flags: %d ksoftirqd, %d unbound, %d wrong: kthread_flags or KTHREAD_IS_PER_CPU is wrong\n",
+		       per_cpu_seen, unbound_seen, bad);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int kmlb_check_params(void)
 {
-	int err = 0, cpu;
+	int err = 0;
 
 #define KMLB_CHECK_SET(name, ...)					\
 	if (name == KMLB_UNSET || name < 0) {				\
@@ -768,6 +1153,7 @@ static int kmlb_check_params(void)
 		err = -EINVAL;						\
 	}
 	KMLB_PRIVATE_FIELDS(KMLB_CHECK_SET)
+	KMLB_PRIVATE_SIZES(KMLB_CHECK_SET)
 	KMLB_HEADER_FIELDS(KMLB_CHECK_SET)
 	KMLB_ENUMS(KMLB_CHECK_SET)
 	if (err)
@@ -808,19 +1194,15 @@ static int kmlb_check_params(void)
 	err = err ?: kmlb_check_symbol(sym_fair_sched_class, "fair_sched_class");
 	err = err ?: kmlb_check_symbol(sym_sched_numa_topology_type,
 				       "sched_numa_topology_type");
+	err = err ?: kmlb_check_symbol(sym_root_task_group, "root_task_group");
+	err = err ?: kmlb_check_symbol(sym_sched_schedstats, "sched_schedstats");
 	if (err)
 		return err;
 	if (!sym_runqueues) {
 		pr_err("symbol runqueues: no address given\n");
 		return -EINVAL;
 	}
-	for_each_possible_cpu(cpu) {
-		if (KMLB_AT(kmlb_cpu_rq(cpu), rq_cpu, int) != cpu) {
-			pr_err("runqueues/rq.cpu do not match on CPU %d\n", cpu);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	return kmlb_check_live();
 }
 
 static void kmlb_free_rings(void)
@@ -837,6 +1219,11 @@ static int __init kmlb_init(void)
 {
 	int err, s;
 
+	if (cpu_feature_enabled(X86_FEATURE_IBT)) {
+		/* the handler calls the body past its ENDBR: refused by IBT */
+		pr_err("indirect branch tracking is on: the body call is not possible\n");
+		return -EOPNOTSUPP;
+	}
 	err = kmlb_check_params();
 	if (err)
 		return err;
@@ -853,24 +1240,26 @@ static int __init kmlb_init(void)
 	debugfs_create_file("disagreements", 0444, kmlb_dir, NULL, &kmlb_miss_fops);
 	debugfs_create_file("reset", 0200, kmlb_dir, NULL, &kmlb_reset_fops);
 
-	err = probe_lb ? register_kretprobe(&kmlb_lb_probe) : -ENOENT;
-	if (err)
-		pr_warn("load_balance not probed (%d): no load_balance timing\n", err);
-	kmlb_lb_registered = !err;
-	err = register_kretprobe(&kmlb_cmt_probe);
+	err = register_kprobe(&kmlb_cmt_kp);
+	if (!err && !(kmlb_cmt_kp.flags & KPROBE_FLAG_FTRACE)) {
+		/* the body call below needs the fentry site */
+		pr_err("can_migrate_task: not an ftrace-based kprobe\n");
+		unregister_kprobe(&kmlb_cmt_kp);
+		err = -EOPNOTSUPP;
+	}
 	if (err) {
-		pr_err("register_kretprobe(can_migrate_task): %d\n", err);
-		if (kmlb_lb_registered)
-			unregister_kretprobe(&kmlb_lb_probe);
+		pr_err("register_kprobe(can_migrate_task): %d\n", err);
 		debugfs_remove_recursive(kmlb_dir);
 		kmlb_free_rings();
 		return err;
 	}
+	kmlb_cmt_body = (kmlb_cmt_fn)((unsigned long)kmlb_cmt_kp.addr + MCOUNT_INSN_SIZE);
 	INIT_DELAYED_WORK(&kmlb_sampler, kmlb_sample_rqs);
 	WRITE_ONCE(kmlb_sampling, true);
 	schedule_delayed_work(&kmlb_sampler, msecs_to_jiffies(100));
-	pr_info("loaded: mode %s, %d features, Q%d\n", kmlb_mode_names[READ_ONCE(kmlb_mode)],
-		KMLB_NUM_FEATURES, KMLB_FRAC_BITS);
+	pr_info("loaded: mode %s, %d features, Q%d, probe at %pS\n",
+		kmlb_mode_names[READ_ONCE(kmlb_mode)], KMLB_NUM_FEATURES, KMLB_FRAC_BITS,
+		kmlb_cmt_kp.addr);
 	return 0;
 }
 
@@ -879,18 +1268,16 @@ static void __exit kmlb_exit(void)
 	WRITE_ONCE(kmlb_mode, KMLB_OFF);
 	WRITE_ONCE(kmlb_sampling, false);
 	cancel_delayed_work_sync(&kmlb_sampler);
-	/* waits for running handlers; pending returns are dropped safely */
-	unregister_kretprobe(&kmlb_cmt_probe);
-	if (kmlb_lb_registered)
-		unregister_kretprobe(&kmlb_lb_probe);
+	/* waits (synchronize_rcu) until no handler runs */
+	unregister_kprobe(&kmlb_cmt_kp);
 	debugfs_remove_recursive(kmlb_dir);
 	kmlb_free_rings();
-	pr_info("unloaded: %lld calls, %lld overrides, %lld hard overrides\n",
+	pr_info("unloaded: %lld calls, %lld overrides, %lld substituted, nmissed %lu\n",
 		atomic64_read(&kmlb_c.calls), atomic64_read(&kmlb_c.overrides),
-		atomic64_read(&kmlb_c.overrides_hard));
+		atomic64_read(&kmlb_c.substituted), kmlb_cmt_kp.nmissed);
 }
 
 module_init(kmlb_init);
 module_exit(kmlb_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("kmlb: a learnt can_migrate_task() decision, shadow or replace");
+MODULE_DESCRIPTION("kmlb: a learnt can_migrate_task() decision: shadow, replace or substitute");

@@ -9,7 +9,10 @@
  * (kernel/kthread.c) are private to the scheduler. Their member offsets
  * come from /sys/kernel/btf/vmlinux at insmod time, as module parameters;
  * the module refuses to load if one is missing. The helper also checks each
- * member's size against the size the module reads.
+ * member's size against the size the module reads. The module validates the
+ * offsets against live values whose meaning is known (kmlb_main.c,
+ * kmlb_check_live() at load and kmlb_read_input() on every call); an
+ * inconsistent value refuses the load, or leaves that call to the kernel.
  *
  * task_struct, sched_entity and sched_domain are in the headers the module
  * is built against; the helper reports their offsets too and the module
@@ -30,19 +33,28 @@
 	X(lb_env_dst_rq, "lb_env", "dst_rq", 8)                 \
 	X(lb_env_idle, "lb_env", "idle", 4)                     \
 	X(lb_env_flags, "lb_env", "flags", 4)                   \
+	X(lb_env_new_dst_cpu, "lb_env", "new_dst_cpu", 4)       \
+	X(lb_env_dst_grpmask, "lb_env", "dst_grpmask", 8)       \
+	X(lb_env_cpus, "lb_env", "cpus", 8)                     \
 	X(rq_nr_running, "rq", "nr_running", 4)                 \
 	X(rq_nr_preferred_running, "rq", "nr_preferred_running", 4) \
 	X(rq_cpu, "rq", "cpu", 4)                               \
+	X(rq_clock, "rq", "clock", 8)                           \
 	X(rq_clock_task, "rq", "clock_task", 8)                 \
 	X(rq_cfs, "rq", "cfs", 0)                               \
 	X(cfs_rq_avg, "cfs_rq", "avg", 0)                       \
 	X(cfs_rq_next, "cfs_rq", "next", 8)                     \
 	X(cfs_rq_last, "cfs_rq", "last", 8)                     \
 	X(cfs_rq_throttle_count, "cfs_rq", "throttle_count", 4) \
+	X(cfs_rq_rq, "cfs_rq", "rq", 8)                         \
 	X(task_group_cfs_rq, "task_group", "cfs_rq", 8)         \
 	X(numa_group_total_faults, "numa_group", "total_faults", 8) \
 	X(numa_group_faults, "numa_group", "faults", 0)         \
 	X(kthread_flags, "kthread", "flags", 8)
+
+/* X(param, struct): a private struct's size (the audit copies struct lb_env). */
+#define KMLB_PRIVATE_SIZES(X)                                   \
+	X(lb_env_size, "lb_env")
 
 /* X(param, struct, member): a header struct's member (cross-check). */
 #define KMLB_HEADER_FIELDS(X)                                   \
@@ -74,6 +86,8 @@
 	X(sym_cfs_bandwidth_used, "__cfs_bandwidth_used")       \
 	X(sym_fair_sched_class, "fair_sched_class")             \
 	X(sym_sched_numa_topology_type, "sched_numa_topology_type") \
-	X(sym_runqueues, "runqueues")
+	X(sym_runqueues, "runqueues")                           \
+	X(sym_root_task_group, "root_task_group")               \
+	X(sym_sched_schedstats, "sched_schedstats")
 
 #endif /* KMLB_OFFSETS_H */

@@ -2,7 +2,7 @@
 # /init of the kmlb module guest (busybox initramfs), see kernel/deploy.sh.
 #
 # Kernel command line settings:
-#   kmlb.mode=shadow|replace   the model's mode compared with "off"
+#   kmlb.mode=shadow|replace|substitute   the model's mode compared with "off"
 #   kmlb.loads=50,100,200      load phases, in % of the online CPUs
 #   kmlb.seconds=30            seconds per load phase and mode
 #   kmlb.reps=5                repetitions of each benchmark and mode
@@ -10,11 +10,19 @@
 #   kmlb.size=full|ci          benchmark sizes
 #   kmlb.safety=1              run the safety tests
 #   kmlb.cycles=3              unload/reload cycles under load (safety)
-#   kmlb.probe_lb=1            also time load_balance() (second kretprobe)
+#   kmlb.verify=1              the shadow verification phase (audit on)
+#   kmlb.soak=N                N insmod/rmmod cycles with mode switches
+#   kmlb.switches=34           mode switches per soak cycle
+#   kmlb.icount=1              the guest runs under -icount (maxcpus=1):
+#                              bring the other CPUs online first
 #
-# Phases: load the module (mode off); for each load, run the same workload
-# with mode off and with the model, resetting and dumping the module's
-# statistics around each; benchmarks interleaved off / model; safety tests.
+# Phases: load the module (mode off); verification (shadow with audit=1,
+# schedstats on, under 200 % load: the module's hard checks and predicted
+# side effects against the kernel's); for each load, the same workload with
+# mode off and with the model, in alternating order, resetting and dumping
+# the module's statistics around each; benchmarks, the order alternating per
+# repetition; safety tests (an inverted model, a planted fault, mode
+# switches, reloads, wrong offsets); the soak.
 # Results: a tar archive on /dev/vda. Console markers: KMLB-BEGIN,
 # KMLB-STEP ..., KMLB-CHECK name ok|FAIL, KMLB-END rc=N.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -35,7 +43,10 @@ BENCH=fibo,compute,memory
 SIZE=full
 SAFETY=1
 CYCLES=3
-PROBE_LB=1
+VERIFY=1
+SOAK=0
+SWITCHES=34
+ICOUNT=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	kmlb.mode=*) MODE=${arg#kmlb.mode=} ;;
@@ -46,16 +57,29 @@ for arg in $(cat /proc/cmdline); do
 	kmlb.size=*) SIZE=${arg#kmlb.size=} ;;
 	kmlb.safety=*) SAFETY=${arg#kmlb.safety=} ;;
 	kmlb.cycles=*) CYCLES=${arg#kmlb.cycles=} ;;
-	kmlb.probe_lb=*) PROBE_LB=${arg#kmlb.probe_lb=} ;;
+	kmlb.verify=*) VERIFY=${arg#kmlb.verify=} ;;
+	kmlb.soak=*) SOAK=${arg#kmlb.soak=} ;;
+	kmlb.switches=*) SWITCHES=${arg#kmlb.switches=} ;;
+	kmlb.icount=*) ICOUNT=${arg#kmlb.icount=} ;;
 	esac
 done
 
+# under icount the kernel boots with maxcpus=1 (an SMP boot starves there)
+if [ "$ICOUNT" = 1 ]; then
+	for c in /sys/devices/system/cpu/cpu[0-9]*; do
+		[ -f $c/online ] && echo 1 > $c/online
+	done
+fi
 echo "KMLB-BEGIN uptime=$(cut -d' ' -f1 /proc/uptime)"
 OUT=/tmp/out
 mkdir -p $OUT
 rc=0
 P=/sys/module/kmlb/parameters/mode
 D=/sys/kernel/debug/kmlb
+
+stat() { # stat FILE KEY: a counter of a saved stats file
+	awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print -1 }' "$1"
+}
 
 check() { # check NAME CONDITION-RESULT(0 ok)
 	if [ "$2" = 0 ]; then
@@ -85,6 +109,8 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 	echo "migration_cost_ns=$(cat /sys/kernel/debug/sched/migration_cost_ns)"
 	echo "features=$(cat /sys/kernel/debug/sched/features)"
 	echo "mode=$MODE loads=$LOADS seconds=$SECS reps=$REPS bench=$BENCH size=$SIZE"
+	echo "online=$(cat /sys/devices/system/cpu/online)"
+	echo "icount=$ICOUNT"
 } > $OUT/guest.env
 
 # Offsets and symbols from the kernel's BTF and kallsyms, then the module.
@@ -92,20 +118,64 @@ if ! ARGS=$(kmlb_offsets 2>$OUT/offsets.err); then
 	cat $OUT/offsets.err
 	check offsets 1
 fi
-ARGS="$ARGS probe_lb=$PROBE_LB"
 echo "$ARGS" > $OUT/offsets.txt
 insmod /kmlb.ko $ARGS mode=off 2>>$OUT/guest.log
 check module_loads $?
 [ -d $D ] || { save; echo "KMLB-END rc=1"; poweroff -f; }
 
-# Phase 1: the same load with the kernel's decision and with the model.
+# Phase 0: verification. Shadow mode with the audit: on live decisions the
+# kernel's body runs once per call; its answer, env->flags, new_dst_cpu and
+# schedstats are compared with what the module predicted from its entry
+# snapshot, and its own hard-check outcome (a second body run on a copy of
+# lb_env with LBF_ACTIVE_LB) with the module's hard checks.
+if [ "$VERIFY" = 1 ]; then
+	echo "KMLB-STEP verify seconds=$SECS"
+	echo 1 > /sys/module/kmlb/parameters/audit
+	echo 1 > /proc/sys/kernel/sched_schedstats
+	echo shadow > $P
+	echo 1 > $D/reset
+	kmlb_work load $((ncpu * 4)) $SECS || rc=1
+	cat $D/stats > $OUT/stats-verify.txt
+	echo 0 > /proc/sys/kernel/sched_schedstats
+	echo off > $P
+	echo 0 > /sys/module/kmlb/parameters/audit
+	f=$OUT/stats-verify.txt
+	check verify_decisions "$([ "$(stat $f side_checked)" -ge 200 ] && echo 0 || echo 1)"
+	check verify_side_effects "$([ "$(stat $f side_mismatches)" = 0 ] && echo 0 || echo 1)"
+	check verify_hard_checks "$([ "$(stat $f hard_mismatches)" = 0 ] && [ "$(stat $f audited)" -ge 200 ] && echo 0 || echo 1)"
+	check verify_teacher "$([ "$(stat $f teacher_mismatch)" = 0 ] && echo 0 || echo 1)"
+	check verify_nmissed "$([ "$(stat $f cmt_nmissed)" = 0 ] && echo 0 || echo 1)"
+	save
+fi
+
+# Phase 1: the same load with the kernel's decision and with the model; the
+# order alternates from one load to the next, so drift is not an effect.
+# load_balance() is timed by BPF fentry/fexit (kmlb_fntime) in every phase,
+# and once with no module loaded at all (nomod).
+lb_phase() { # lb_phase NAME THREADS: a load phase with load_balance timed
+	kmlb_fntime load_balance $SECS > $OUT/lb-$1.txt 2>>$OUT/guest.log &
+	ft=$!
+	kmlb_work load $2 $SECS || rc=1
+	wait $ft || echo "kmlb_fntime failed in phase $1" >> $OUT/guest.log
+}
+order=0
+first=1
 for load in $(echo "$LOADS" | tr ',' ' '); do
 	threads=$(( (ncpu * load + 49) / 50 ))	# duty cycle 50 %: 2x threads
-	for cfg in off $MODE; do
+	if [ $first = 1 ]; then
+		first=0
+		echo "KMLB-STEP load=$load mode=nomod threads=$threads seconds=$SECS"
+		rmmod kmlb
+		lb_phase nomod-$load $threads
+		insmod /kmlb.ko $ARGS mode=off 2>>$OUT/guest.log
+		check module_reloads $?
+	fi
+	if [ $order = 0 ]; then cfgs="off $MODE"; order=1; else cfgs="$MODE off"; order=0; fi
+	for cfg in $cfgs; do
 		echo "KMLB-STEP load=$load mode=$cfg threads=$threads seconds=$SECS"
 		echo $cfg > $P
 		echo 1 > $D/reset
-		kmlb_work load $threads $SECS || rc=1
+		lb_phase $cfg-$load $threads
 		cat $D/stats > $OUT/stats-$cfg-$load.txt
 		cat $D/rq > $OUT/rq-$cfg-$load.txt
 	done
@@ -129,7 +199,8 @@ while [ $rep -le "$REPS" ]; do
 		memory) args=$MEMORY ;;
 		*) continue ;;
 		esac
-		for cfg in off $MODE; do
+		if [ $((rep % 2)) = 1 ]; then cfgs="off $MODE"; else cfgs="$MODE off"; fi
+		for cfg in $cfgs; do
 			echo $cfg > $P
 			line=$(kmlb_work $b $args) || rc=1
 			echo "$b $cfg $rep $line" | tee -a $OUT/bench.txt
@@ -144,25 +215,59 @@ save
 # Phase 3: safety.
 if [ "$SAFETY" = 1 ]; then
 	echo "KMLB-STEP safety"
+	A=/sys/module/kmlb/parameters
+	# a deliberately disagreeing model (inverted output), substitute mode,
+	# with the audit as the independent record of the kernel's hard checks
+	echo 1 > $A/invert
+	echo 1 > $A/audit
+	echo substitute > $P
+	echo 1 > $D/reset
+	kmlb_work load $((ncpu * 4)) 10
+	check inverted_substitute_completes $?
+	cat $D/stats > $OUT/stats-inverted-substitute.txt
+	f=$OUT/stats-inverted-substitute.txt
+	check inverted_substitute_overrides "$([ "$(stat $f overrides)" -gt 0 ] && echo 0 || echo 1)"
+	check inverted_no_hard_flipped "$([ "$(stat $f flipped_hard)" = 0 ] && [ "$(stat $f hard_mismatches)" = 0 ] && [ "$(stat $f audited)" -gt 0 ] && echo 0 || echo 1)"
+	check inverted_substitute_nmissed "$([ "$(stat $f cmt_nmissed)" = 0 ] && echo 0 || echo 1)"
+	# the same model in replace mode (the kernel's body, then the model)
+	echo replace > $P
+	echo 1 > $D/reset
+	kmlb_work load $((ncpu * 4)) 8
+	check inverted_replace_completes $?
+	cat $D/stats > $OUT/stats-inverted-replace.txt
+	f=$OUT/stats-inverted-replace.txt
+	check inverted_replace_overrides "$([ "$(stat $f overrides)" -gt 0 ] && echo 0 || echo 1)"
+	check inverted_replace_hard "$([ "$(stat $f hard_mismatches)" = 0 ] && [ "$(stat $f teacher_mismatch)" = 0 ] && [ "$(stat $f side_mismatches)" = 0 ] && echo 0 || echo 1)"
+	# planted fault: the module ignores its own hard checks; the audit's
+	# record must catch hard refusals (and keep them the kernel's)
+	echo 1 > $A/fault_skip_hard
+	echo substitute > $P
+	echo 1 > $D/reset
+	kmlb_work load $((ncpu * 4)) 6
+	check planted_fault_completes $?
+	cat $D/stats > $OUT/stats-planted-fault.txt
+	check planted_fault_caught "$([ "$(stat $OUT/stats-planted-fault.txt flipped_hard)" -gt 0 ] && echo 0 || echo 1)"
+	echo 0 > $A/fault_skip_hard
+	echo 0 > $A/invert
+	echo 0 > $A/audit
+
 	# mode switches under load
 	echo 1 > $D/reset
 	kmlb_work load $((ncpu * 4)) 12 &
 	wl=$!
 	i=0
 	while [ $i -lt 300 ]; do
-		for m in shadow replace off replace shadow; do echo $m > $P; done
+		for m in shadow replace off substitute shadow; do echo $m > $P; done
 		i=$((i + 1))
 	done
-	echo replace > $P
+	echo substitute > $P
 	wait $wl
 	check switch_load_completes $?
 	cat $D/stats > $OUT/stats-switch.txt
-	hard=$(awk '$1 == "overrides_hard" { print $2 }' $D/stats)
-	check no_hard_overrides "$([ "$hard" = 0 ] && echo 0 || echo 1)"
 	echo nonsense > $P 2>/dev/null
-	check bad_mode_refused "$([ "$(cat $P)" = replace ] && echo 0 || echo 1)"
+	check bad_mode_refused "$([ "$(cat $P)" = substitute ] && echo 0 || echo 1)"
 
-	# unload while balancing (replace mode, 400 % load), reload, repeat
+	# unload while balancing (substitute mode, 400 % load), reload, repeat
 	kmlb_work load $((ncpu * 8)) $((CYCLES * 5 + 5)) &
 	wl=$!
 	sleep 2
@@ -171,7 +276,7 @@ if [ "$SAFETY" = 1 ]; then
 	i=1
 	while [ $i -le "$CYCLES" ]; do
 		echo "KMLB-STEP cycle $i"
-		insmod /kmlb.ko $ARGS mode=replace
+		insmod /kmlb.ko $ARGS mode=substitute
 		check reload_under_load_$i $?
 		sleep 2
 		rmmod kmlb
@@ -181,28 +286,78 @@ if [ "$SAFETY" = 1 ]; then
 	wait $wl
 	check unload_load_completes $?
 
-	# refuse to load with unexpected offsets (wrong and missing)
-	bad=$(echo "$ARGS" | sed 's/task_struct_se=[0-9]*/task_struct_se=8/')
-	insmod /kmlb.ko $bad 2>/dev/null
-	check refuses_wrong_header_offset "$([ $? != 0 ] && echo 0 || echo 1)"
-	bad=$(echo "$ARGS" | sed 's/lb_env_idle=[0-9]* //')
-	insmod /kmlb.ko $bad 2>/dev/null
-	check refuses_missing_offset "$([ $? != 0 ] && echo 0 || echo 1)"
-	bad=$(echo "$ARGS" | sed 's/sym_fair_sched_class=0x[0-9a-f]*/sym_fair_sched_class=0x1000/')
-	insmod /kmlb.ko $bad 2>/dev/null
-	check refuses_wrong_symbol "$([ $? != 0 ] && echo 0 || echo 1)"
+	# refuse to load with unexpected offsets: headers, missing, symbols,
+	# and private offsets checked against live values
+	refuses() { # refuses NAME SED-EXPRESSION
+		bad=$(echo "$ARGS" | sed "$2")
+		if [ "$bad" = "$ARGS" ]; then check $1 1; return; fi
+		insmod /kmlb.ko $bad 2>/dev/null
+		if [ $? != 0 ]; then check $1 0; else rmmod kmlb; check $1 1; fi
+	}
+	refuses refuses_wrong_header_offset 's/task_struct_se=[0-9]*/task_struct_se=8/'
+	refuses refuses_missing_offset 's/lb_env_idle=[0-9]* //'
+	refuses refuses_wrong_symbol 's/sym_fair_sched_class=0x[0-9a-f]*/sym_fair_sched_class=0x1000/'
+	offset_of() { echo "$ARGS" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+	refuses refuses_wrong_task_group_cfs_rq "s/task_group_cfs_rq=[0-9]*/task_group_cfs_rq=$(( $(offset_of task_group_cfs_rq) + 8 ))/"
+	refuses refuses_wrong_rq_cfs "s/rq_cfs=[0-9]*/rq_cfs=$(( $(offset_of rq_cfs) + 64 ))/"
+	refuses refuses_wrong_kthread_flags "s/kthread_flags=[0-9]*/kthread_flags=$(( $(offset_of kthread_flags) + 8 ))/"
+	# a wrong lb_env offset loads, but every call it touches is left to the kernel
+	bad=$(echo "$ARGS" | sed "s/lb_env_dst_cpu=[0-9]*/lb_env_dst_cpu=$(offset_of lb_env_src_cpu)/")
+	insmod /kmlb.ko $bad mode=substitute
+	kmlb_work load $((ncpu * 4)) 5
+	cat $D/stats > $OUT/stats-wrong-lb-env.txt
+	rmmod kmlb
+	f=$OUT/stats-wrong-lb-env.txt
+	check wrong_lb_env_left_to_kernel "$([ "$(stat $f substituted)" = 0 ] && [ "$(stat $f fallback.bad_cpu)" -gt 0 ] && echo 0 || echo 1)"
 
-	# load again, replace mode, a workload to completion, clean unload
-	insmod /kmlb.ko $ARGS mode=replace
+	# load again, substitute mode, a workload to completion, clean unload
+	insmod /kmlb.ko $ARGS mode=substitute
 	kmlb_work load $((ncpu * 4)) 8
-	check replace_load_completes $?
+	check substitute_load_completes $?
 	cat $D/stats > $OUT/stats-final.txt
 	rmmod kmlb
 	check final_unload $?
-	! dmesg | grep -E -q 'BUG:|WARNING:|Oops|general protection|Call Trace'
-	check dmesg_clean $?
+	save
 fi
 
+# Phase 4: soak. SOAK insmod/rmmod cycles, SWITCHES mode switches in each,
+# under 200 % load (the workload restarts when it ends).
+if [ "$SOAK" -gt 0 ]; then
+	echo "KMLB-STEP soak cycles=$SOAK switches=$SWITCHES"
+	lsmod | grep -q '^kmlb ' && rmmod kmlb
+	echo 0 > $OUT/soak-cycles
+	echo 0 > $OUT/soak-switches
+	( while :; do kmlb_work load $((ncpu * 4)) 20; done ) &
+	soak_wl=$!
+	cyc=0 sw=0 soak_fail=0
+	while [ $cyc -lt "$SOAK" ]; do
+		if ! insmod /kmlb.ko $ARGS mode=off; then soak_fail=$((soak_fail + 1)); break; fi
+		j=0
+		while [ $j -lt "$SWITCHES" ]; do
+			for m in shadow replace substitute off; do
+				echo $m > $P && sw=$((sw + 1))
+			done
+			j=$((j + 4))
+		done
+		nm=$(awk '$1 == "cmt_nmissed" { print $2 }' $D/stats)
+		[ "$nm" = 0 ] || echo "soak cycle $cyc nmissed $nm" >> $OUT/soak-nmissed.txt
+		if ! rmmod kmlb; then soak_fail=$((soak_fail + 1)); break; fi
+		cyc=$((cyc + 1))
+		echo $cyc > $OUT/soak-cycles
+		echo $sw > $OUT/soak-switches
+		[ $((cyc % 25)) = 0 ] && { echo "KMLB-STEP soak cycle $cyc switches $sw"; save; }
+	done
+	kill $soak_wl 2>/dev/null
+	killall kmlb_work 2>/dev/null
+	wait 2>/dev/null
+	check soak_cycles "$([ $cyc = "$SOAK" ] && [ $soak_fail = 0 ] && echo 0 || echo 1)"
+	check soak_nmissed "$([ ! -s $OUT/soak-nmissed.txt ] && echo 0 || echo 1)"
+fi
+
+dmesg | grep -E -c 'Oops|general protection|BUG:' > $OUT/oopses.txt
+dmesg | grep -E -c 'WARNING:' > $OUT/warnings.txt
+! dmesg | grep -E -q 'BUG:|WARNING:|Oops|general protection|Call Trace'
+check dmesg_clean $?
 echo "KMLB-STEP done rc=$rc"
 save
 echo "KMLB-END rc=$rc"

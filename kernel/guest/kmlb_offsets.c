@@ -62,6 +62,18 @@ static long member_offset(const struct btf *btf, const char *sname,
 	return -1;
 }
 
+static long struct_size(const struct btf *btf, const char *sname)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+
+	if (id < 0) {
+		fprintf(stderr, "kmlb_offsets: struct %s not in BTF\n", sname);
+		failures++;
+		return -1;
+	}
+	return btf__resolve_size(btf, id);
+}
+
 static long long enum_value(const struct btf *btf, const char *name)
 {
 	int n = btf__type_cnt(btf), id, i, found = 0;
@@ -141,6 +153,8 @@ int main(void)
 #define PRIVATE(param, s, m, bytes) \
 	printf("%s=%ld ", #param, member_offset(btf, s, m, bytes));
 	KMLB_PRIVATE_FIELDS(PRIVATE)
+#define SIZE(param, s) printf("%s=%ld ", #param, struct_size(btf, s));
+	KMLB_PRIVATE_SIZES(SIZE)
 #define HEADER(param, s, m) printf("%s=%ld ", #param, member_offset(btf, s, m, 0));
 	KMLB_HEADER_FIELDS(HEADER)
 #define ENUMV(param, name) printf("%s=%lld ", #param, enum_value(btf, name));

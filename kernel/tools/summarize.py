@@ -7,11 +7,14 @@ stats-<mode>-<load>.txt and rq-<mode>-<load>.txt per load phase (the
 module's debugfs files), bench.txt (one benchmark run a line),
 stats-bench.txt, stats-switch.txt, stats-final.txt, checks.txt, guest.env.
 
-"native" is the module loaded with mode=off (the kretprobes time the
-functions but nothing else runs); "model" is mode=shadow or replace.
-Latency percentiles are pooled over the load phases from the module's
-log-linear histograms (16 buckets per power of two: about 4 % resolution).
-All times are TCG times: compare native and model within one run.
+"native" is the kernel's own can_migrate_task() body, timed by the module
+around its call (shadow/replace), or the module loaded with mode=off for
+run-queue and benchmark figures; "model" is the run's mode (shadow, replace
+or substitute). Costs are TSC ticks: under --timing icount these are
+executed instructions (exact, deterministic); under TCG they are host-time
+ticks, good only for ratios within a run. Percentiles are pooled over the
+load phases from the module's log-linear histograms (16 buckets per power
+of two: about 4 % resolution above 16).
 """
 import argparse
 import json
@@ -20,8 +23,13 @@ import os
 import re
 import statistics
 
-SCHEMA_VERSION = 1
-SERIES = ["cmt_native_ns", "cmt_hooked_ns", "model_ns", "load_balance_ns"]
+SCHEMA_VERSION = 2
+SERIES = ["cmt_native_tsc", "cmt_substitute_tsc", "model_tsc", "cmt_shadow_tsc", "snapshot_tsc"]
+COUNTERS = ["calls", "hard", "active", "heuristic", "decisions", "agreements",
+            "heuristic_agreements", "overrides", "overrides_to_migrate", "substituted",
+            "kernel_ran", "fallbacks", "teacher_mismatch", "side_checked",
+            "side_mismatches", "audited", "hard_mismatches", "flipped_hard",
+            "cmt_nmissed"]
 
 
 def read_stats(path):
@@ -40,6 +48,18 @@ def read_stats(path):
             except ValueError:
                 kv[parts[0]] = parts[1]
     return {"kv": kv, "hist": hist}
+
+
+def read_kv(path):
+    """kmlb_fntime output: 'key value' lines; None when missing or empty."""
+    if not os.path.exists(path):
+        return None
+    kv = {}
+    for line in open(path):
+        p = line.split()
+        if len(p) == 2 and p[1].isdigit():
+            kv[p[0]] = int(p[1])
+    return kv if kv.get("count") else None
 
 
 def read_rq(path):
@@ -119,11 +139,7 @@ def ratio(a, b):
 
 
 def counters(kv):
-    keys = ["calls", "hard", "active", "heuristic", "decisions", "agreements",
-            "heuristic_agreements", "overrides", "overrides_to_migrate",
-            "overrides_hard", "fallbacks", "teacher_mismatch", "model_ns_sum",
-            "model_ns_count", "cmt_nmissed", "lb_nmissed"]
-    return {k: kv.get(k, 0) for k in keys}
+    return {k: kv.get(k, 0) for k in COUNTERS}
 
 
 def by_prefix(kv, prefix):
@@ -142,7 +158,11 @@ def main():
     ap.add_argument("--build-seconds", type=float, default=0)
     ap.add_argument("--attempts", type=int, default=1)
     ap.add_argument("--crashed-boots", type=int, default=0,
-                    help="boots that crashed while the module registered its kretprobes")
+                    help="boots in which the guest kernel crashed (a failure)")
+    ap.add_argument("--stalled-boots", type=int, default=0,
+                    help="boots that stalled before init (retried)")
+    ap.add_argument("--timing", default="tcg")
+    ap.add_argument("--soak", type=int, default=0)
     a = ap.parse_args()
     g = os.path.join(a.dir, "guest")
     mode = a.mode
@@ -174,7 +194,7 @@ def main():
             merge(rq_pool[cfg]["total"], rq["total"])
             c = counters(st["kv"])
             ph = {"load_pct": load, "config": cfg, "mode": name, "counters": c,
-                  "latency_ns": {s: hist_summary(st["hist"].get(s, {})) for s in SERIES},
+                  "cost_tsc": {s: hist_summary(st["hist"].get(s, {})) for s in SERIES},
                   "rq_maxdiff": int_hist_summary(rq["maxdiff"]),
                   "rq_total": int_hist_summary(rq["total"])}
             if cfg == "model":
@@ -188,9 +208,7 @@ def main():
     bench_stats = read_stats(os.path.join(g, "stats-bench.txt"))
     if bench_stats:
         c = counters(bench_stats["kv"])
-        for k in ("calls", "hard", "active", "heuristic", "decisions", "agreements",
-                  "heuristic_agreements", "overrides", "overrides_to_migrate",
-                  "overrides_hard", "fallbacks", "teacher_mismatch"):
+        for k in COUNTERS:
             totals[k] = totals.get(k, 0) + c[k]
         merge(reasons, by_prefix(bench_stats["kv"], "reason."))
         merge(disagree, by_prefix(bench_stats["kv"], "disagree."))
@@ -224,36 +242,80 @@ def main():
             p = line.split()
             if len(p) == 3:
                 checks[p[1]] = p[2]
-    for extra in ("switch", "final"):
+    extras = {}
+    for extra in ("verify", "inverted-substitute", "inverted-replace", "planted-fault",
+                  "switch", "wrong-lb-env", "final"):
         st = read_stats(os.path.join(g, "stats-%s.txt" % extra))
         if st:
-            checks["overrides_hard_" + extra] = st["kv"].get("overrides_hard", -1)
+            extras[extra] = counters(st["kv"])
+            extras[extra]["fallbacks_by_kind"] = by_prefix(st["kv"], "fallback.")
 
-    cost = {}
+    def med(h):
+        return hist_percentile(h, 0.5) if h else None
+
     nat, mod = pooled["native"], pooled["model"]
-    cmt_nat = hist_percentile(nat["cmt_native_ns"], 0.5) if nat["cmt_native_ns"] else None
-    cmt_mod = hist_percentile(mod["cmt_hooked_ns"], 0.5) if mod["cmt_hooked_ns"] else None
-    lb_nat = hist_percentile(nat["load_balance_ns"], 0.5) if nat["load_balance_ns"] else None
-    lb_mod = hist_percentile(mod["load_balance_ns"], 0.5) if mod["load_balance_ns"] else None
-    cost["can_migrate_task"] = {
-        "native_median_ns": cmt_nat, "model_median_ns": cmt_mod,
-        "ratio": ratio(cmt_mod, cmt_nat),
-        "native": hist_summary(nat["cmt_hooked_ns"]),
-        "model": hist_summary(mod["cmt_hooked_ns"]),
-        "what": "entry of can_migrate_task to the end of kmlb's return handler "
-                "(native: mode off, the handler only times; model: reads the "
-                "inputs, recomputes the kernel's decision, runs the model)"}
+    # the kernel's body is timed wherever the module calls it (shadow and
+    # replace phases of the run, and the verification phase)
+    body = {}
+    merge(body, mod["cmt_native_tsc"])
+    vst = read_stats(os.path.join(g, "stats-verify.txt"))
+    if vst:
+        merge(body, vst["hist"].get("cmt_native_tsc", {}))
+    decide = mod["cmt_substitute_tsc"] if mode == "substitute" else mod["cmt_shadow_tsc"]
+    cost = {
+        "unit": "instructions" if a.timing == "icount" else "tsc_ticks",
+        "can_migrate_task": {
+            "native": hist_summary(body), "model": hist_summary(decide),
+            "ratio": ratio(med(decide), med(body)),
+            "what": "native: the kernel's can_migrate_task() body, called and timed by "
+                    "the module; model: substitute: handler entry to the model's decision "
+                    "(input snapshot, hard checks, features, MLP, side effects); shadow/"
+                    "replace: the whole handler, the kernel's body included"},
+        "model_alone": hist_summary(mod["model_tsc"]),
+        "snapshot": hist_summary(mod["snapshot_tsc"]),
+        "load_balance": None,
+    }
+    # load_balance: BPF fentry/fexit, medians per phase (ns; instructions under icount)
+    lb = {"nomod": [], "native": [], "model": []}
+    for load in loads:
+        for cfg, name in (("nomod", "nomod"), ("native", "off"), ("model", mode)):
+            kv = read_kv(os.path.join(g, "lb-%s-%d.txt" % (name, load)))
+            if kv:
+                lb[cfg].append({"load_pct": load, "count": kv["count"], "median": kv.get("p50"),
+                                "p10": kv.get("p10"), "p90": kv.get("p90"), "mean": kv.get("mean")})
+
+    def lb_med(cfg):
+        xs = [x["median"] for x in lb[cfg] if x["median"] is not None]
+        return statistics.median(xs) if xs else None
     cost["load_balance"] = {
-        "native_median_ns": lb_nat, "model_median_ns": lb_mod,
-        "ratio": ratio(lb_mod, lb_nat),
-        "native": hist_summary(nat["load_balance_ns"]),
-        "model": hist_summary(mod["load_balance_ns"]),
-        "what": "entry to return of load_balance (kretprobe pair), all calls"}
-    cost["model_only"] = hist_summary(mod["model_ns"])
-    cost["can_migrate_task_body"] = {
-        "native": hist_summary(nat["cmt_native_ns"]),
-        "model": hist_summary(mod["cmt_native_ns"]),
-        "what": "entry to return of can_migrate_task itself (kretprobe pair)"}
+        "no_module": lb_med("nomod"), "native": lb_med("native"), "model": lb_med("model"),
+        "ratio_model_to_no_module": ratio(lb_med("model"), lb_med("nomod")),
+        "ratio_model_to_off": ratio(lb_med("model"), lb_med("native")),
+        "phases": lb,
+        "what": "median ns per load_balance() call per phase (BPF fentry/fexit; under icount "
+                "ns are instructions), median over phases; no_module: the module not loaded; "
+                "native: loaded in mode off (kprobe dispatch only)"}
+    instructions = None
+    if a.timing == "icount":
+        instructions = {"can_migrate_task": {"native": med(body), "model": med(decide)},
+                        "load_balance": {"native": lb_med("nomod"), "model": lb_med("model"),
+                                         "module_off": lb_med("native")},
+                        "model_alone": med(mod["model_tsc"]),
+                        "snapshot": med(mod["snapshot_tsc"])}
+
+    soak = None
+    if a.soak:
+        def read_int(name):
+            try:
+                return int(open(os.path.join(g, name)).read().split()[0])
+            except (OSError, ValueError, IndexError):
+                return None
+        nm = os.path.join(g, "soak-nmissed.txt")
+        soak = {"cycles": read_int("soak-cycles"), "requested_cycles": a.soak,
+                "mode_switches": read_int("soak-switches"),
+                "crashes": a.crashed_boots, "oopses": read_int("oopses.txt"),
+                "warnings": read_int("warnings.txt"),
+                "nmissed_cycles": sum(1 for _ in open(nm)) if os.path.exists(nm) else 0}
 
     dec = totals.get("decisions", 0)
     summary = {
@@ -270,13 +332,22 @@ def main():
         "calls": totals.get("calls", 0),
         "overrides": totals.get("overrides", 0),
         "overrides_to_migrate": totals.get("overrides_to_migrate", 0),
-        "overrides_hard": totals.get("overrides_hard", 0),
+        "substituted": totals.get("substituted", 0),
+        "hard_mismatches": (extras.get("verify") or {}).get("hard_mismatches"),
+        "side_effect_mismatches": (extras.get("verify") or {}).get("side_mismatches"),
+        "verified_calls": (extras.get("verify") or {}).get("side_checked"),
+        "nmissed": totals.get("cmt_nmissed", 0),
+        "crashed_boots": a.crashed_boots,
+        "stalled_boots": a.stalled_boots,
         "fallbacks": totals.get("fallbacks", 0),
         "teacher_mismatch": totals.get("teacher_mismatch", 0),
         "fallbacks_by_kind": fallback,
         "calls_by_reason": reasons,
         "disagreements_by_reason": disagree,
         "cost": cost,
+        "instructions": instructions,
+        "soak": soak,
+        "safety_counters": extras,
         "rq_maxdiff": {cfg: int_hist_summary(rq_pool[cfg]["maxdiff"]) for cfg in rq_pool},
         "rq_total": {cfg: int_hist_summary(rq_pool[cfg]["total"]) for cfg in rq_pool},
         "benchmarks": benchmarks,
@@ -286,9 +357,10 @@ def main():
         "run": {"kernel": a.kernel or env.get("uname_r", ""), "guest": env,
                 "seconds_per_phase": a.seconds, "loads_pct": loads,
                 "model_header": a.header_kind, "qemu_wall_seconds": a.wall,
-                "build_seconds": a.build_seconds, "boot_attempts": a.attempts, "crashed_boots": a.crashed_boots,
-                "accelerator": "tcg",
-                "note": "TCG timings: compare native and model within this run, as ratios"},
+                "build_seconds": a.build_seconds, "boot_attempts": a.attempts,
+                "timing": a.timing,
+                "note": ("icount: costs are executed instructions" if a.timing == "icount" else
+                         "TCG timings: compare native and model within this run, as ratios")},
         "chen2020": {"can_migrate_task_ratio": 1.36, "load_balance_ratio": 1.13,
                      "benchmarks": "within about 5 % of native (PARSEC)",
                      "source": "Chen et al., APSys 2020, Linux 4.15, 56 CPUs, QEMU/KVM"},

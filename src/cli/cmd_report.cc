@@ -3,9 +3,10 @@
 // can_migrate_task +36 %, load_balance +13 %, benchmark runtimes within
 // about 5 % of native), written to report.md with SVG plots (gnuplot).
 //
-// Input: DIR/summary.json (schema "kmlb-deploy-summary", version 1; see
-// kernel/tools/summarize.py). Every figure is a TCG figure: only the ratios
-// of model to native within one run mean something.
+// Input: DIR/summary.json (schema "kmlb-deploy-summary", version 2; see
+// kernel/tools/summarize.py). Costs are TSC ticks: executed instructions
+// when the run used --timing icount (deterministic), host-time ticks under
+// plain TCG (only ratios within one run mean something there).
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -33,7 +34,7 @@ struct ReportOptions {
 };
 
 constexpr std::string_view kSchema = "kmlb-deploy-summary";
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // A number at a path of object keys, or nothing (missing, null, not a number).
 std::optional<double> num(const json &j, std::initializer_list<const char *> path)
@@ -56,15 +57,12 @@ std::string fmt_ratio(std::optional<double> r)
 	return fmt::format("x{:.2f} ({:+.0f} %)", *r, (*r - 1.0) * 100.0);
 }
 
-std::string fmt_ns(std::optional<double> ns)
+// A cost in the run's unit: "1234 instr" (icount) or "1234 ticks" (TCG).
+std::string fmt_cost(std::optional<double> v, const std::string &unit)
 {
-	if (!ns)
+	if (!v)
 		return "n/a";
-	if (*ns >= 1e6)
-		return fmt::format("{:.2f} ms", *ns / 1e6);
-	if (*ns >= 1e3)
-		return fmt::format("{:.1f} us", *ns / 1e3);
-	return fmt::format("{:.0f} ns", *ns);
+	return fmt::format("{:.0f} {}", *v, unit == "instructions" ? "instr" : unit == "ns" ? "ns" : "ticks");
 }
 
 struct Row {
@@ -87,16 +85,24 @@ std::vector<Row> build_rows(const json &s)
 				fmt::format("{:.3f} % of {:.0f}", *ha * 100.0,
 					    num(s, {"heuristic_decisions"}).value_or(0)),
 				""});
-	for (const char *fn : {"can_migrate_task", "load_balance"}) {
-		const auto nat = num(s, {"cost", fn, "native_median_ns"});
-		const auto mod = num(s, {"cost", fn, "model_median_ns"});
-		rows.push_back({fmt::format("{} median, native -> model", fn),
-				fmt::format("{} -> {}  {}", fmt_ns(nat), fmt_ns(mod),
-					    fmt_ratio(num(s, {"cost", fn, "ratio"}))),
-				std::string(fn) == "can_migrate_task" ? "x1.36 (+36 %)" : "x1.13 (+13 %)"});
+	const std::string unit = s.contains("cost") && s["cost"].is_object() ? s["cost"].value("unit", "") : "";
+	{
+		const auto nat = num(s, {"cost", "can_migrate_task", "native", "p50"});
+		const auto mod = num(s, {"cost", "can_migrate_task", "model", "p50"});
+		rows.push_back({"can_migrate_task median, kernel's body -> model's path",
+				fmt::format("{} -> {}  {}", fmt_cost(nat, unit), fmt_cost(mod, unit),
+					    fmt_ratio(num(s, {"cost", "can_migrate_task", "ratio"}))),
+				"x1.36 (+36 %)"});
+		const auto lnat = num(s, {"cost", "load_balance", "no_module"});
+		const auto lmod = num(s, {"cost", "load_balance", "model"});
+		rows.push_back({"load_balance median, no module -> model (BPF fentry/fexit, ns)",
+				fmt::format("{} -> {}  {}", fmt_cost(lnat, unit == "instructions" ? unit : "ns"),
+					    fmt_cost(lmod, unit == "instructions" ? unit : "ns"),
+					    fmt_ratio(num(s, {"cost", "load_balance", "ratio_model_to_no_module"}))),
+				"x1.13 (+13 %)"});
 	}
-	rows.push_back({"model alone (features + MLP), median", fmt_ns(num(s, {"cost", "model_only", "p50"})),
-			"+0.4 us per call"});
+	rows.push_back({"model alone (features + MLP), median",
+			fmt_cost(num(s, {"cost", "model_alone", "p50"}), unit), "+0.4 us per call"});
 	if (s.contains("benchmarks") && s["benchmarks"].is_object()) {
 		for (const auto &[name, b] : s["benchmarks"].items()) {
 			const auto nat = num(b, {"native", "median_s"});
@@ -124,10 +130,27 @@ std::vector<Row> build_rows(const json &s)
 					   : "n/a",
 				std::string(what) == "rq_maxdiff" ? "Figure 5 (similar distributions)" : ""});
 	}
-	rows.push_back({"overrides (of which hard-check refusals)",
+	rows.push_back({"overrides of the kernel's decision (substituted calls)",
 			fmt::format("{:.0f} ({:.0f})", num(s, {"overrides"}).value_or(0),
-				    num(s, {"overrides_hard"}).value_or(0)),
+				    num(s, {"substituted"}).value_or(0)),
 			""});
+	rows.push_back({"verification: hard-check / side-effect mismatches (calls)",
+			fmt::format("{:.0f} / {:.0f} ({:.0f})", num(s, {"hard_mismatches"}).value_or(-1),
+				    num(s, {"side_effect_mismatches"}).value_or(-1),
+				    num(s, {"verified_calls"}).value_or(0)),
+			""});
+	rows.push_back({"kprobe nmissed; crashed boots",
+			fmt::format("{:.0f}; {:.0f}", num(s, {"nmissed"}).value_or(-1),
+				    num(s, {"crashed_boots"}).value_or(-1)),
+			""});
+	if (s.contains("soak") && s["soak"].is_object())
+		rows.push_back({"soak: cycles, mode switches, crashes, oopses, WARNs",
+				fmt::format("{:.0f}, {:.0f}, {:.0f}, {:.0f}, {:.0f}", num(s, {"soak", "cycles"}).value_or(-1),
+					    num(s, {"soak", "mode_switches"}).value_or(-1),
+					    num(s, {"soak", "crashes"}).value_or(-1),
+					    num(s, {"soak", "oopses"}).value_or(-1),
+					    num(s, {"soak", "warnings"}).value_or(-1)),
+				""});
 	rows.push_back({"fallbacks to the kernel's decision",
 			fmt::format("{:.0f} (input mismatches {:.0f})", num(s, {"fallbacks"}).value_or(0),
 				    num(s, {"teacher_mismatch"}).value_or(0)),
@@ -209,13 +232,14 @@ std::vector<std::string> write_plots(const std::string &dir, const json &s, std:
 		}
 	write_file_atomic(dir + "/bench.dat", bench);
 
-	std::string cost = "# name native_ns model_ns chen_ratio\n";
-	for (const char *fn : {"can_migrate_task", "load_balance"}) {
-		const auto nat = num(s, {"cost", fn, "native_median_ns"});
-		const auto mod = num(s, {"cost", fn, "model_median_ns"});
-		if (nat && mod && *nat > 0)
-			cost += fmt::format("{} 1 {} {}\n", fn, *mod / *nat,
-					    std::string(fn) == "can_migrate_task" ? 1.36 : 1.13);
+	std::string cost = "# name native model_ratio chen_ratio\n";
+	{
+		const auto c = num(s, {"cost", "can_migrate_task", "ratio"});
+		const auto l = num(s, {"cost", "load_balance", "ratio_model_to_no_module"});
+		if (c)
+			cost += fmt::format("can_migrate_task 1 {} 1.36\n", *c);
+		if (l)
+			cost += fmt::format("load_balance 1 {} 1.13\n", *l);
 	}
 	write_file_atomic(dir + "/cost.dat", cost);
 
@@ -230,7 +254,7 @@ std::vector<std::string> write_plots(const std::string &dir, const json &s, std:
 		"set title 'total run-queue length'\n"
 		"plot '{0}/rq.dat' using 4:xtic(1) title 'native', '' using 5 title 'model'\n"
 		"unset multiplot\n"
-		"set output '{0}/cost.svg.tmp'\nset title 'median cost relative to native (TCG)'\n"
+		"set output '{0}/cost.svg.tmp'\nset title 'median cost relative to native'\n"
 		"set xlabel ''\nset ylabel 'model / native'\nset yrange [0:*]\n"
 		"plot '{0}/cost.dat' using 2:xtic(1) title 'native', '' using 3 title 'kmlb model', "
 		"'' using 4 title 'Chen 2020'\n"
@@ -247,18 +271,23 @@ std::string markdown(const json &s, const std::vector<Row> &rows, const std::vec
 		     const std::string &note)
 {
 	const json run = s.value("run", json::object());
+	const std::string unit = s.contains("cost") && s["cost"].is_object() ? s["cost"].value("unit", "") : "";
 	std::string md = fmt::format(
 		"# kmlb in the kernel: mode {}\n\n"
-		"Kernel {} in a QEMU TCG guest (2 sockets x 2 cores x 2 threads, 2 NUMA nodes); "
-		"model header: {}. Native = module loaded with mode=off (it only times the functions). "
-		"All times are TCG times: compare native and model within this run, as ratios.\n\n",
-		s.value("mode", "?"), run.value("kernel", "?"), run.value("model_header", "?"));
+		"Kernel {} in a QEMU guest (2 sockets x 2 cores x 2 threads, 2 NUMA nodes), timing {}; "
+		"model header: {}. can_migrate_task native = the kernel's own body (called and timed by the "
+		"module); load_balance native = no module loaded. {}\n\n",
+		s.value("mode", "?"), run.value("kernel", "?"), run.value("timing", "tcg"),
+		run.value("model_header", "?"),
+		run.value("timing", "tcg") == "icount"
+			? "Costs are executed instructions (QEMU -icount shift=0)."
+			: "Costs are TCG host-time ticks: compare within this run, as ratios.");
 	md += "| | kmlb (this run) | Chen et al. 2020 |\n|---|---|---|\n";
 	for (const auto &r : rows)
 		md += fmt::format("| {} | {} | {} |\n", md_escape(r.what), md_escape(r.ours), md_escape(r.chen));
 	if (s.contains("phases") && s["phases"].is_array() && !s["phases"].empty()) {
 		md += "\n## Load phases\n\n| load | config | calls | decisions | agreement | overrides | "
-		      "can_migrate_task p50 | load_balance p50 | rq max-min mean |\n|---|---|---|---|---|---|---|---|---|\n";
+		      "model's path p50 | model alone p50 | rq max-min mean |\n|---|---|---|---|---|---|---|---|---|\n";
 		for (const auto &p : s["phases"]) {
 			const auto ag = num(p, {"agreement"});
 			md += fmt::format("| {:.0f} % | {} | {:.0f} | {:.0f} | {} | {:.0f} | {} | {} | {:.2f} |\n",
@@ -267,8 +296,9 @@ std::string markdown(const json &s, const std::vector<Row> &rows, const std::vec
 					  num(p, {"counters", "decisions"}).value_or(0),
 					  ag ? fmt::format("{:.3f} %", *ag * 100) : "-",
 					  num(p, {"counters", "overrides"}).value_or(0),
-					  fmt_ns(num(p, {"latency_ns", "cmt_hooked_ns", "p50"})),
-					  fmt_ns(num(p, {"latency_ns", "load_balance_ns", "p50"})),
+					  fmt_cost(num(p, {"cost_tsc", p.value("mode", "") == "substitute"
+									       ? "cmt_substitute_tsc" : "cmt_shadow_tsc", "p50"}), unit),
+					  fmt_cost(num(p, {"cost_tsc", "model_tsc", "p50"}), unit),
 					  num(p, {"rq_maxdiff", "mean"}).value_or(0));
 		}
 	}

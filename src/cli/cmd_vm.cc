@@ -19,8 +19,8 @@ namespace {
 
 struct VmOptions {
 	std::string out, layout = "2socket", load = "50,100,200", mode = "shadow";
-	std::string model, train_raw, kernel = "6.1";
-	int seconds = 60, reps = 5;
+	std::string model, train_raw, kernel = "6.1", timing = "tcg";
+	int seconds = 60, reps = 5, soak = 0;
 	uint64_t seed = 1;
 };
 
@@ -73,7 +73,14 @@ void add_vm(CLI::App &app, Job &job)
 	});
 
 	CLI::App *deploy = vm->add_subcommand("deploy", "Run the model inside the guest kernel (module) and measure side effects");
-	deploy->add_option("--mode", o->mode, "shadow (count agreement) or replace (the model decides)")
+	deploy->add_option("--mode", o->mode,
+			   "shadow (count agreement), replace (the kernel decides, then the model's answer "
+			   "is returned) or substitute (the model decides in the function's place)")
+		->capture_default_str();
+	deploy->add_option("--timing", o->timing,
+			   "tcg (multi-threaded TCG) or icount (-icount shift=0: costs are instruction counts)")
+		->capture_default_str();
+	deploy->add_option("--soak", o->soak, "also N insmod/rmmod cycles with mode switches under 200 % load")
 		->capture_default_str();
 	deploy->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
 	deploy->add_option("--out", o->out, "output directory: summary.json, ...")->required();
@@ -82,13 +89,21 @@ void add_vm(CLI::App &app, Job &job)
 	deploy->add_option("--model", o->model, "model.json to run (default: trained on distilled 6.1 data, cached)");
 	deploy->add_option("--train-raw", o->train_raw, "also train on these real traces (comma-separated raw CSVs)");
 	deploy->footer("Examples:\n  kmlb vm deploy --mode shadow --seconds 30 --out runs/shadow\n"
-		       "  kmlb vm deploy --mode replace --seconds 30 --out runs/replace\n  kmlb report --in runs/replace");
+		       "  kmlb vm deploy --mode substitute --timing icount --seconds 10 --out runs/icount\n"
+		       "  kmlb vm deploy --mode substitute --soak 300 --seconds 10 --out runs/soak\n"
+		       "  kmlb report --in runs/icount");
 	deploy->final_callback([o, &job] {
 		job = [o]() -> int {
-			if (o->mode != "shadow" && o->mode != "replace")
-				throw Error(ExitCode::kUsage, fmt::format("--mode is shadow or replace, not '{}'", o->mode));
+			if (o->mode != "shadow" && o->mode != "replace" && o->mode != "substitute")
+				throw Error(ExitCode::kUsage,
+					    fmt::format("--mode is shadow, replace or substitute, not '{}'", o->mode));
+			if (o->timing != "tcg" && o->timing != "icount")
+				throw Error(ExitCode::kUsage, fmt::format("--timing is tcg or icount, not '{}'", o->timing));
+			if (o->soak < 0)
+				throw Error(ExitCode::kUsage, fmt::format("--soak is a number of cycles >= 0, not {}", o->soak));
 			std::vector<std::string> args = {"--mode", o->mode, "--seconds", std::to_string(o->seconds),
-							  "--out", o->out, "--loads", o->load, "--reps", std::to_string(o->reps)};
+							  "--out", o->out, "--loads", o->load, "--reps", std::to_string(o->reps),
+							  "--timing", o->timing, "--soak", std::to_string(o->soak)};
 			if (!o->model.empty())
 				args.insert(args.end(), {"--model", o->model});
 			if (!o->train_raw.empty())
