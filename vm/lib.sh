@@ -131,8 +131,9 @@ kernel_apt() {
 		local tool=$1
 		shift
 		# root downloads into the cache without the _apt sandbox (no warning)
-		if [ "$tool" = apt-get ]; then
-			apt-get -o APT::Sandbox::User=root "$@"
+		if [ "$tool" = apt-get ] && [ "${1:-}" = download ]; then
+			shift
+			apt-get download -o APT::Sandbox::User=root "$@"
 		else
 			"$tool" "$@"
 		fi
