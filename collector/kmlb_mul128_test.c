@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include "kmlb_mul128.h"
 
+__extension__ typedef __int128 i128; /* a GNU C extension, the kernel's own choice */
+
 static int reference(long long avg, long long key, long long load)
 {
 	if (load < 0)
 		load = 0;
-	return (__int128)avg >= (__int128)key * load;
+	return (i128)avg >= (i128)key * load;
 }
 
 static unsigned long long state = 0x9e3779b97f4a7c15ULL;
