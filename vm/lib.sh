@@ -198,7 +198,7 @@ fetch_kernel() {
 		dir=$KMLB_CACHE/kernel/${pkg}_$ver
 	else
 		# offline: newest kernel of this line already in the cache
-		dir=$(grep -lx -- "$line" "$KMLB_CACHE"/kernel/*/line 2>/dev/null | sort -V | tail -n 1)
+		dir=$(grep -lx -- "$line" "$KMLB_CACHE"/kernel/*/line 2>/dev/null | sort -V | tail -n 1) || dir=
 		dir=${dir%/line}
 		if [ -z "$dir" ] || [ ! -f "$dir/vmlinuz" ]; then
 			die "cannot resolve linux-image-amd64 of kernel line $line and no cached kernel"
