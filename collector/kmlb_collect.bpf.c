@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "kmlb_collect.h"
+#include "kmlb_mul128.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -233,31 +234,6 @@ static __always_inline int cookie_match(struct rq *dst_rq, struct task_struct *p
 }
 
 /*
- * avg >= key * load, with the product taken in 128 bits as the kernel's
- * vruntime_eligible() does (load >= 0). Four 32x32 partial products.
- */
-static __always_inline int ge_mul128(long long avg, long long key, long long load)
-{
-	unsigned long long k = key < 0 ? -(unsigned long long)key : key;
-	unsigned long long l = load < 0 ? 0 : load;
-	unsigned long long kl = k & 0xffffffffULL, kh = k >> 32;
-	unsigned long long ll = l & 0xffffffffULL, lh = l >> 32;
-	unsigned long long p0 = kl * ll, p1 = kl * lh, p2 = kh * ll, p3 = kh * lh;
-	unsigned long long mid = (p0 >> 32) + (p1 & 0xffffffffULL) + (p2 & 0xffffffffULL);
-	unsigned long long lo = (p0 & 0xffffffffULL) | (mid << 32);
-	unsigned long long hi = p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
-	long long avg_hi = avg < 0 ? -1 : 0;
-
-	if (key < 0) { /* two's complement negation of hi:lo */
-		lo = ~lo + 1;
-		hi = ~hi + (lo == 0);
-	}
-	if ((long long)hi != avg_hi)
-		return avg_hi > (long long)hi;
-	return (unsigned long long)avg >= lo;
-}
-
-/*
  * task_is_ineligible_on_dst_cpu(p, dst_cpu) (6.14+):
  *   sched_feat(PLACE_LAG) && dst_cfs_rq->nr_queued &&
  *   !entity_eligible(task_cfs_rq(p), &p->se)
@@ -334,7 +310,7 @@ static __always_inline int ineligible_on_dst(struct task_struct *p, struct rq *s
 		load += w;
 	}
 	key = (long long)(BPF_CORE_READ(se, vruntime) - zero);
-	return !ge_mul128(avg, key, load);
+	return !kmlb_ge_mul128(avg, key, load);
 }
 
 static __always_inline void fill(struct kmlb_rec *r, struct task_struct *p,

@@ -439,7 +439,14 @@ int main(int argc, char **argv)
 	elapsed = now_s() - t0;
 	enter_ns = prog_mean_ns(skel->progs.kmlb_enter);
 	exit_ns = prog_mean_ns(skel->progs.kmlb_exit);
-	/* detach first so the counters are final, then drain */
+	/*
+	 * Detach first so the counters are final, then drain. fexit goes first:
+	 * detaching a trampoline can take long under TCG (RCU tasks grace
+	 * period), and every call in that window would otherwise be an exit
+	 * without its entry (counted as unpaired, 30 in one 6.1 phase).
+	 */
+	bpf_link__destroy(skel->links.kmlb_exit);
+	skel->links.kmlb_exit = NULL;
 	kmlb_collect_bpf__detach(skel);
 	ring_buffer__consume(rb);
 	err = 0;

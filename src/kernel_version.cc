@@ -9,7 +9,7 @@ namespace kmlb {
 
 namespace {
 
-constexpr std::array<KernelVersionName, 7> kNames = {{
+constexpr std::array<KernelVersionName, 10> kNames = {{
 	{"4.15", KernelVersion::k4_15, "Chen et al.'s kernel"},
 	{"5.15", KernelVersion::k5_15, "the seed report's kernel"},
 	{"6.6", KernelVersion::k6_6, "EEVDF: only the next buddy is cache hot"},
@@ -17,6 +17,9 @@ constexpr std::array<KernelVersionName, 7> kNames = {{
 	{"6.1", KernelVersion::k5_15, "same decision as 5.15 (renames only); Debian bookworm"},
 	{"6.12", KernelVersion::k6_6, "same decision as 6.6 (idle enum renumbered, stats moved)"},
 	{"7.1", KernelVersion::k6_18, "same decision as 6.18 (cosmetic changes)"},
+	{"7.2", KernelVersion::k6_18, "between 7.1 and 7.3, which decide alike (source not read)"},
+	{"7.3", KernelVersion::k6_18, "same decision as 6.18 on Debian 7.3.4's real decisions (single EEVDF runqueue)"},
+	{"7.x", KernelVersion::k6_18, "Debian's newest 7.x (trixie-backports, 7.3 when checked): 7.3's teacher"},
 }};
 
 }  // namespace

@@ -71,19 +71,22 @@ kmlb_archive_uri() {
 	local f uri
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
+		# (no early exit from awk: the caller runs under pipefail)
 		uri=$(awk '
-			/^[ \t]*$/ { if (deb && uri != "" && suites ~ /(^| )[a-z]+( |$)/) { print uri; exit } deb = 0; uri = ""; suites = ""; next }
+			function take() { if (found == "" && deb && uri != "" && suites ~ /(^| )[a-z]+( |$)/) found = uri }
+			/^[ \t]*$/ { take(); deb = 0; uri = ""; suites = ""; next }
 			/^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
 			/^URIs:/ { uri = $2 }
 			/^Suites:/ { $1 = ""; suites = $0 }
-			END { if (deb && uri != "" && suites ~ /(^| )[a-z]+( |$)/) print uri }' "$f" | head -n 1)
+			END { take(); if (found != "") print found }' "$f")
 		[ -n "$uri" ] && { echo "$uri"; return 0; }
 	done
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 		[ -f "$f" ] || continue
-		uri=$(awk '$1 == "deb" {
+		uri=$(awk '$1 == "deb" && found == "" {
 				i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-				if ($(i + 1) ~ /^[a-z]+$/) { print $i; exit } }' "$f")
+				if ($(i + 1) ~ /^[a-z]+$/) found = $i }
+			END { if (found != "") print found }' "$f")
 		[ -n "$uri" ] && { echo "$uri"; return 0; }
 	done
 	return 1
@@ -125,7 +128,15 @@ kernel_apt() {
 	suite=$(kernel_suite "$1") || die "unknown kernel line '$1' (6.1, 6.12 or 7)"
 	shift
 	if [ -z "$suite" ]; then
-		"$@"
+		local tool=$1
+		shift
+		# root downloads into the cache without the _apt sandbox (no warning)
+		if [ "$tool" = apt-get ] && [ "${1:-}" = download ]; then
+			shift
+			apt-get download -o APT::Sandbox::User=root "$@"
+		else
+			"$tool" "$@"
+		fi
 	else
 		kmlb_apt "$suite" "$@"
 	fi
@@ -134,15 +145,15 @@ kernel_apt() {
 # Package of linux-image-amd64's kernel in LINE's suite, and its version.
 resolve_kernel_package() {
 	local line=$1 pkg
-	pkg=$(kernel_apt "$line" apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	# awk reads all its input (no early exit): callers run under pipefail
+	local first='/Depends: linux-image-[0-9]/ && p == "" { p = $2 } END { print p }'
+	pkg=$(kernel_apt "$line" apt-cache depends linux-image-amd64 2>/dev/null | awk "$first") || pkg=
 	if [ -z "$pkg" ] && [ "$line" = 6.1 ] && [ "$(id -u)" = 0 ]; then
 		apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || true
-		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-			awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk "$first") || pkg=
 	fi
 	[ -n "$pkg" ] || return 1
-	echo "$pkg $(kernel_apt "$line" apt-cache policy "$pkg" | awk '/Candidate:/ { print $2; exit }')"
+	echo "$pkg $(kernel_apt "$line" apt-cache policy "$pkg" | awk '/Candidate:/ && v == "" { v = $2 } END { print v }')"
 }
 
 # unpack_module DEBROOT NAME DEST: copy NAME.ko (decompressed) from an
@@ -150,7 +161,7 @@ resolve_kernel_package() {
 unpack_module() {
 	local root=$1 name=$2 dest=$3 f
 	f=$(find "$root" -path '*/modules/*/kernel/*' \( -name "$name.ko" -o -name "$name.ko.xz" \
-		-o -name "$name.ko.zst" -o -name "$name.ko.gz" \) | head -n 1)
+		-o -name "$name.ko.zst" -o -name "$name.ko.gz" \) -print -quit)
 	if [ -z "$f" ]; then
 		grep -qs "/$name.ko\$" "$root"/lib/modules/*/modules.builtin "$root"/usr/lib/modules/*/modules.builtin &&
 			return 1
@@ -187,7 +198,7 @@ fetch_kernel() {
 		dir=$KMLB_CACHE/kernel/${pkg}_$ver
 	else
 		# offline: newest kernel of this line already in the cache
-		dir=$(grep -lx -- "$line" "$KMLB_CACHE"/kernel/*/line 2>/dev/null | sort -V | tail -n 1)
+		dir=$(grep -lx -- "$line" "$KMLB_CACHE"/kernel/*/line 2>/dev/null | sort -V | tail -n 1) || dir=
 		dir=${dir%/line}
 		if [ -z "$dir" ] || [ ! -f "$dir/vmlinuz" ]; then
 			die "cannot resolve linux-image-amd64 of kernel line $line and no cached kernel"
@@ -213,17 +224,23 @@ fetch_kernel() {
 			dpkg -x "$deb" "$tmp/x" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
 		done
 		mkdir -p "$tmp/k/modules"
-		local f
-		f=$(find "$tmp/x/boot" "$tmp/x/usr/lib/modules" -maxdepth 2 \( -name 'vmlinuz-*' -o -name vmlinuz \) 2>/dev/null | head -n 1)
+		# boot/ up to 6.12, usr/lib/modules/<rel>/ from 7.x (either may be absent)
+		local f d
+		local -a where=()
+		for d in "$tmp/x/boot" "$tmp/x/usr/lib/modules"; do
+			[ -d "$d" ] && where+=("$d")
+		done
+		[ ${#where[@]} -gt 0 ] || { rm -rf "$tmp"; die "no boot/ or usr/lib/modules/ in ${pkgs[*]}"; }
+		f=$(find "${where[@]}" -maxdepth 2 \( -name 'vmlinuz-*' -o -name vmlinuz \) -print -quit)
 		[ -n "$f" ] || { rm -rf "$tmp"; die "no vmlinuz in ${pkgs[*]}"; }
 		cp "$f" "$tmp/k/vmlinuz"
-		f=$(find "$tmp/x/boot" "$tmp/x/usr/lib/modules" -maxdepth 2 \( -name 'config-*' -o -name config \) 2>/dev/null | head -n 1)
-		[ -n "$f" ] && cp "$f" "$tmp/k/config"
+		f=$(find "${where[@]}" -maxdepth 2 \( -name 'config-*' -o -name config \) -print -quit)
+		[ -z "$f" ] || cp "$f" "$tmp/k/config"
 		local m rc
 		: >"$tmp/k/modules/order"
 		for m in $KMLB_GUEST_MODULES; do
-			unpack_module "$tmp/x" "$m" "$tmp/k/modules"
-			rc=$?
+			rc=0
+			unpack_module "$tmp/x" "$m" "$tmp/k/modules" || rc=$?
 			case $rc in
 			0) echo "$m" >>"$tmp/k/modules/order" ;;
 			1) ;;

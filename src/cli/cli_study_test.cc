@@ -47,5 +47,52 @@ TEST(CliStudyReal, ReportsAgreementHoldOutAcrossLoadsAndDistilled)
 	EXPECT_EQ(run_kmlb("study-real --runs " + dir / "none").exit_code, 66);
 }
 
+// Two runs of different kernels: the study across kernels, every model
+// tested on the run it did not see, each teacher on each run.
+TEST(CliStudyReal, AcrossKernels)
+{
+	TempDir dir;
+	nlohmann::json phases = nlohmann::json::array({{{"load_pct", 200}, {"file", "raw-200.csv"}}});
+	for (const char *kernel : {"6.1", "7.x"}) {
+		const std::string run = std::string("run-") + kernel;
+		std::filesystem::create_directories(dir.path() / run);
+		ASSERT_EQ(run_kmlb(fmt::format("generate --preset overloaded --kernel {} --rows 1500 --format raw --out {}",
+					       kernel, dir / (run + "/raw-200.csv")))
+				  .exit_code,
+			  0);
+		write_file_atomic(dir / (run + "/phases.json"), phases.dump());
+	}
+	const std::string runs = dir / "run-6.1" + "," + dir / "run-7.x";
+	const auto r = run_kmlb("study-real --runs " + runs + " --kernels 6.1,7.x --synthetic-rows 1500 --epochs 40 --out " +
+				dir / "s.json");
+	ASSERT_EQ(r.exit_code, 0) << r.output;
+	const auto j = nlohmann::json::parse(read_file(dir / "s.json"));
+	EXPECT_EQ(j["runs"][0]["kernel"], "6.1");
+	EXPECT_EQ(j["runs"][1]["kernel"], "7.x");
+	const auto &x = j["across_kernels"];
+	ASSERT_EQ(x["teachers"].size(), 4u);  // 2 teachers x 2 runs
+	for (const auto &t : x["teachers"]) {
+		const bool own = t["teacher"] == t["test"]["kernel"];
+		if (own)
+			EXPECT_EQ(t["agreement"], 1.0) << t.dump();
+	}
+	// 6.18's hard checks (delayed dequeue, eligibility) refuse generated
+	// 7.x rows that 6.1's teacher would move.
+	bool differs = false;
+	for (const auto &t : x["teachers"])
+		differs |= t["teacher"] == "6.1" && t["test"]["kernel"] == "7.x" && t["agreement"].get<double>() < 1.0;
+	EXPECT_TRUE(differs);
+	ASSERT_EQ(x["real_to_real"].size(), 2u);  // each run's model on the other run only
+	for (const auto &c : x["real_to_real"])
+		EXPECT_NE(c["train"]["run"], c["test"]["run"]);
+	ASSERT_EQ(x["distilled_to_real"].size(), 4u);  // one distilled model per kernel, on both runs
+	for (const auto &c : x["distilled_to_real"]) {
+		EXPECT_GT(c["rows"].get<size_t>(), 0u);
+		EXPECT_LE(c["accuracy"].get<double>(), c["ceiling_all_features"].get<double>());
+	}
+	// One kernel per run, or usage error.
+	EXPECT_EQ(run_kmlb("study-real --runs " + runs + " --kernels 6.1").exit_code, 2);
+}
+
 }  // namespace
 }  // namespace kmlb

@@ -5,9 +5,19 @@
 // trained on distilled data tested on the real rows. Beside each accuracy,
 // the ceiling: the best any model could reach with that feature set on those
 // rows (identical inputs carrying both labels).
+//
+// With runs of several kernels (--kernels, one per run) it adds the study
+// across kernels, every cell out of sample (tested on runs the model never
+// saw, collected separately): each kernel's teacher on every kernel's
+// recorded rows; models trained on one run's real rows tested on every other
+// run; models trained only on distilled data labelled by a kernel's teacher
+// tested on every run.
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
+#include <map>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "agreement.h"
@@ -27,6 +37,7 @@ namespace {
 struct StudyOptions {
 	std::vector<std::string> runs;
 	std::string kernel = "6.1";
+	std::vector<std::string> kernels;  // one per run (default: kernel for all)
 	std::string out;
 	uint64_t seed = 1;
 	size_t synthetic_rows = 0;
@@ -106,9 +117,104 @@ TrainConfig study_config(const StudyOptions &o)
 	return c;
 }
 
-int run_study(const StudyOptions &o)
+// The three load presets labelled with `version`'s teacher (modern features).
+RawTrace distilled_mix(const StudyOptions &o, KernelVersion version)
 {
-	const KernelVersion version = parse_kernel_version(o.kernel);
+	RawTrace mix;
+	for (Preset p : {Preset::kIdle, Preset::kBalanced, Preset::kOverloaded}) {
+		GeneratorConfig cfg = preset_config(p);
+		if (o.synthetic_rows)
+			cfg.rows = o.synthetic_rows;
+		cfg.kernel = version;
+		cfg.seed = o.seed;
+		auto states = generate_states(cfg).states;
+		mix.rows.insert(mix.rows.end(), states.begin(), states.end());
+	}
+	return mix;
+}
+
+RawTrace whole_run(const std::vector<Phase> &phases)
+{
+	RawTrace t;
+	for (const Phase &ph : phases)
+		t.rows.insert(t.rows.end(), ph.trace.rows.begin(), ph.trace.rows.end());
+	return t;
+}
+
+// Study across kernels: runs[i] was recorded on o.kernels[i]; distilled[k]
+// is the model trained on distilled data labelled by kernel k's teacher.
+nlohmann::json across_kernels(const StudyOptions &o, const std::vector<std::vector<Phase>> &runs,
+			      const std::map<std::string, Mlp> &distilled)
+{
+	const std::vector<std::string> &names = o.kernels;
+	std::vector<RawTrace> raw;
+	std::vector<Dataset> data;
+	for (const auto &phases : runs) {
+		raw.push_back(whole_run(phases));
+		data.push_back(prep(raw.back(), FeatureSet::kModern));
+	}
+	nlohmann::json j = {{"feature_set", "modern"},
+			    {"teachers", nlohmann::json::array()},
+			    {"real_to_real", nlohmann::json::array()},
+			    {"distilled_to_real", nlohmann::json::array()}};
+	const auto label = [&](size_t r) { return fmt::format("{} {}", names[r], o.runs[r]); };
+	const auto run_json = [&](size_t r) { return nlohmann::json{{"run", o.runs[r]}, {"kernel", names[r]}}; };
+
+	fmt::print("\n## Across kernels\n\nTeacher of one kernel on the recorded decisions of another "
+		   "(agreement, disagreeing rows / rows):\n\n| teacher | recorded on | agreement |\n|---|---|---:|\n");
+	for (const auto &[k, unused] : distilled) {
+		const KernelVersion v = parse_kernel_version(k);
+		for (size_t r = 0; r < runs.size(); ++r) {
+			const Agreement a = compare_with_teacher(raw[r], v);
+			fmt::print("| {} | {} | {:.4f} % ({}/{}) |\n", k, label(r), 100.0 * a.agreement(), a.disagree,
+				   a.recorded);
+			j["teachers"].push_back({{"teacher", k},
+						 {"test", run_json(r)},
+						 {"agreement", a.agreement()},
+						 {"disagree", a.disagree},
+						 {"recorded", a.recorded}});
+		}
+	}
+
+	fmt::print("\nModels (`modern` features), each tested only on runs it never saw "
+		   "(accuracy (misclassified/rows) | ceiling without loads):\n\n"
+		   "| trained on | tested on | accuracy | ceiling |\n|---|---|---:|---:|\n");
+	const auto add = [&](const char *key, const std::string &train_label, nlohmann::json train_json,
+			     const Mlp &model, size_t b) {
+		const Score sc = score(model, data[b]);
+		fmt::print("| {} | {} | {} |\n", train_label, label(b), cell(sc));
+		nlohmann::json c = score_json(sc);
+		c["train"] = std::move(train_json);
+		c["test"] = run_json(b);
+		j[key].push_back(c);
+	};
+	for (size_t a = 0; a < runs.size(); ++a) {
+		if (data[a].rows < 100)
+			continue;
+		fmt::print(stderr, "kmlb: across kernels: training on {} ({} rows) ...\n", label(a), data[a].rows);
+		const Mlp model = train(data[a], study_config(o)).model;
+		for (size_t b = 0; b < runs.size(); ++b)
+			if (b != a && data[b].rows)
+				add("real_to_real", "real: " + label(a), run_json(a), model, b);
+	}
+	for (const auto &[k, model] : distilled)
+		for (size_t b = 0; b < runs.size(); ++b)
+			if (data[b].rows)
+				add("distilled_to_real", fmt::format("distilled only, {} teacher", k),
+				    {{"distilled", k}}, model, b);
+	return j;
+}
+
+int run_study(const StudyOptions &opts)
+{
+	StudyOptions o = opts;
+	if (o.kernels.empty())
+		o.kernels.assign(o.runs.size(), o.kernel);
+	if (o.kernels.size() != o.runs.size())
+		throw Error(ExitCode::kUsage, fmt::format("--kernels names {} kernels for {} runs: one per run",
+							  o.kernels.size(), o.runs.size()));
+	for (const std::string &k : o.kernels)
+		parse_kernel_version(k);
 	nlohmann::json report = {{"schema_version", 1}, {"kernel", o.kernel}, {"seed", o.seed}, {"runs", nlohmann::json::array()}};
 
 	// Read every run first: bad input fails before minutes of training.
@@ -126,26 +232,22 @@ int run_study(const StudyOptions &o)
 	RawTrace seed_trace;
 	seed_trace.rows = generate_states(seed_cfg).states;
 	const Mlp synthetic_seed = train(prep(seed_trace, FeatureSet::kSeed), study_config(o)).model;
-	RawTrace mix;
-	for (Preset p : {Preset::kIdle, Preset::kBalanced, Preset::kOverloaded}) {
-		GeneratorConfig cfg = preset_config(p);
-		if (o.synthetic_rows)
-			cfg.rows = o.synthetic_rows;
-		cfg.kernel = version;
-		cfg.seed = o.seed;
-		auto states = generate_states(cfg).states;
-		mix.rows.insert(mix.rows.end(), states.begin(), states.end());
-	}
-	const Mlp synthetic_modern = train(prep(mix, FeatureSet::kModern), study_config(o)).model;
+	std::map<std::string, Mlp> synthetic_modern;  // per kernel of the runs
+	for (const std::string &k : o.kernels)
+		if (!synthetic_modern.count(k))
+			synthetic_modern.emplace(
+				k, train(prep(distilled_mix(o, parse_kernel_version(k)), FeatureSet::kModern), study_config(o))
+					   .model);
 
 	for (size_t r = 0; r < o.runs.size(); ++r) {
 		const std::string &dir = o.runs[r];
 		const std::vector<Phase> &phases = runs[r];
-		nlohmann::json run = {{"dir", dir}, {"phases", nlohmann::json::array()}};
+		const KernelVersion run_version = parse_kernel_version(o.kernels[r]);
+		nlohmann::json run = {{"dir", dir}, {"kernel", o.kernels[r]}, {"phases", nlohmann::json::array()}};
 		fmt::print("\n## {}\n\n| load | rows | can_migrate = 1 | kept rows | teacher {} agreement |\n|---:|---:|---:|---:|---:|\n",
-			   dir, o.kernel);
+			   dir, o.kernels[r]);
 		for (const Phase &ph : phases) {
-			const Agreement a = compare_with_teacher(ph.trace, version);
+			const Agreement a = compare_with_teacher(ph.trace, run_version);
 			fmt::print("| {} % | {} | {:.1f} % | {} | {:.4f} % ({}/{}) |\n", ph.load_pct, a.rows,
 				   a.rows ? 100.0 * a.migrate / a.rows : 0.0, a.kept, 100.0 * a.agreement(), a.agree, a.recorded);
 			run["phases"].push_back({{"load_pct", ph.load_pct}, {"teacher", a.to_json()}});
@@ -192,7 +294,7 @@ int run_study(const StudyOptions &o)
 			}
 
 			// Distilled data -> real rows.
-			const Mlp &synthetic = set == FeatureSet::kSeed ? synthetic_seed : synthetic_modern;
+			const Mlp &synthetic = set == FeatureSet::kSeed ? synthetic_seed : synthetic_modern.at(o.kernels[r]);
 			const Score syn = score(synthetic, all);
 			fmt::print("| distilled: {} | all real rows | {} |\n",
 				   set == FeatureSet::kSeed ? "`seed` preset (the report's data)" : "idle+balanced+overloaded presets",
@@ -202,6 +304,8 @@ int run_study(const StudyOptions &o)
 		}
 		report["runs"].push_back(run);
 	}
+	if (std::set<std::string>(o.kernels.begin(), o.kernels.end()).size() > 1)
+		report["across_kernels"] = across_kernels(o, runs, synthetic_modern);
 	if (!o.out.empty())
 		write_file_atomic(o.out, report.dump(2) + "\n");
 	if (o.json)
@@ -215,6 +319,9 @@ void add_study_real(CLI::App &app, Job &job)
 	CLI::App *sub = app.add_subcommand("study-real", "Learn from real decisions: hold-out, across loads, distilled -> real, with ceilings");
 	sub->add_option("--runs", o->runs, "directories written by kmlb vm collect")->required()->delimiter(',');
 	sub->add_option("--kernel", o->kernel, "kernel version of the runs")->capture_default_str();
+	sub->add_option("--kernels", o->kernels,
+			"kernel of each run, in --runs order (e.g. 6.1,6.12,7.x); several kernels add the study across kernels")
+		->delimiter(',');
 	sub->add_option("--seed", o->seed, "seed of training and of the distilled data")->capture_default_str();
 	sub->add_option("--synthetic-rows", o->synthetic_rows,
 			"states per distilled data set (default: the seed preset's 86,400 and 50,000 per load preset)");
@@ -222,7 +329,8 @@ void add_study_real(CLI::App &app, Job &job)
 	sub->add_option("--out", o->out, "write the results as JSON here");
 	sub->add_flag("--json", o->json, "also print the JSON to stdout");
 	sub->footer("Example:\n  kmlb vm collect --seconds 60 --out runs/2s\n"
-		    "  kmlb study-real --runs runs/2s,runs/4n --out runs/study.json");
+		    "  kmlb study-real --runs runs/2s,runs/4n --out runs/study.json\n"
+		    "  kmlb study-real --runs a/2s,b/2s,c/2s --kernels 6.1,6.12,7.x --out runs/across.json");
 	sub->final_callback([o, &job] { job = [o] { return run_study(*o); }; });
 }
 

@@ -91,14 +91,16 @@ void add_teacher(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<TeacherOptions>();
 	CLI::App *sub = app.add_subcommand("teacher", "Label raw states with a kernel version's can_migrate_task() and its reason");
-	sub->add_option("--kernel", o->kernel, "kernel version: 4.15, 5.15 (= 6.1), 6.6 (= 6.12), 6.18 (= 7.1)");
+	sub->add_option("--kernel", o->kernel, "kernel version: 4.15, 5.15 (= 6.1), 6.6 (= 6.12), 6.18 (= 7.1, 7.3, 7.x); --list-versions");
 	sub->add_option("--in", o->in, "raw CSV in kmlb's full schema");
 	sub->add_option("--out", o->out, "per-row CSV: line, teacher, reason, recorded, agree");
 	sub->add_flag("--json", o->json, "summary as JSON (rows, agree, disagree, by_reason, ...)");
 	sub->add_option("--require-agreement", o->require, "exit 1 if agreement with the recording is below this fraction");
 	sub->add_flag("--list-reasons", o->list_reasons, "print the reason codes and exit");
 	sub->add_flag("--list-versions", o->list_versions, "print the accepted kernel versions and exit");
-	sub->footer("Examples:\n  kmlb teacher --kernel 6.1 --in raw.csv --json\n  kmlb teacher --list-reasons");
+	sub->footer("Examples:\n  kmlb teacher --kernel 6.1 --in raw.csv --json\n"
+		    "  kmlb teacher --kernel 6.12 --in runs/6.12/raw.csv --require-agreement 1\n"
+		    "  kmlb teacher --kernel 7.x --in runs/7/raw.csv --out per-row.csv\n  kmlb teacher --list-reasons");
 	sub->final_callback([o, &job] { job = [o] { return run_teacher(*o); }; });
 }
 

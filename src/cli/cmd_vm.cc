@@ -113,7 +113,31 @@ void add_vm(CLI::App &app, Job &job)
 	});
 }
 
+// kmlb collect: the collector on this machine's own kernel (no guest).
+void add_collect(CLI::App &app, Job &job)
+{
+	auto o = std::make_shared<VmOptions>();
+	auto verbose = std::make_shared<bool>(false);
+	CLI::App *sub = app.add_subcommand(
+		"collect", "Record can_migrate_task() decisions on this machine's kernel (root, BTF, fentry/fexit)");
+	sub->add_option("--out", o->out, "raw CSV to write (written to OUT.tmp, renamed at the end)")->required();
+	sub->add_option("--seconds", o->seconds, "stop after this many seconds (0: at SIGINT/SIGTERM)")
+		->capture_default_str();
+	sub->add_flag("--verbose", *verbose, "show libbpf's CO-RE relocation log");
+	sub->footer("Exit 77 when this kernel refuses fentry/fexit (then: kmlb vm collect).\n"
+		    "Example:\n  sudo kmlb collect --out raw.csv --seconds 60");
+	sub->final_callback([o, verbose, &job] {
+		job = [o, verbose]() -> int {
+			std::vector<std::string> args = {"--out", o->out, "--seconds", std::to_string(o->seconds)};
+			if (*verbose)
+				args.push_back("--verbose");
+			exec_script("vm/host_collect.sh", args);
+		};
+	});
+}
+
 const CommandRegistration kRegistration(100, add_vm);
+const CommandRegistration kCollectRegistration(99, add_collect);
 
 }  // namespace
 
