@@ -14,6 +14,7 @@
 #include "atomic_file.h"
 #include "ceiling.h"
 #include "command.h"
+#include "flag_checks.h"
 #include "exit_codes.h"
 #include "generator.h"
 #include "prep.h"
@@ -108,6 +109,11 @@ TrainConfig study_config(const StudyOptions &o)
 
 int run_study(const StudyOptions &o)
 {
+	// --json prints the JSON instead of the text, as in every command.
+	std::unique_ptr<FILE, int (*)(FILE *)> null_out(o.json ? std::fopen("/dev/null", "w") : nullptr, [](FILE *f) {
+		return f ? std::fclose(f) : 0;
+	});
+	FILE *text = null_out ? null_out.get() : stdout;
 	const KernelVersion version = parse_kernel_version(o.kernel);
 	nlohmann::json report = {{"schema_version", 1}, {"kernel", o.kernel}, {"seed", o.seed}, {"runs", nlohmann::json::array()}};
 
@@ -142,11 +148,11 @@ int run_study(const StudyOptions &o)
 		const std::string &dir = o.runs[r];
 		const std::vector<Phase> &phases = runs[r];
 		nlohmann::json run = {{"dir", dir}, {"phases", nlohmann::json::array()}};
-		fmt::print("\n## {}\n\n| load | rows | can_migrate = 1 | kept rows | teacher {} agreement |\n|---:|---:|---:|---:|---:|\n",
+		fmt::print(text, "\n## {}\n\n| load | rows | can_migrate = 1 | kept rows | teacher {} agreement |\n|---:|---:|---:|---:|---:|\n",
 			   dir, o.kernel);
 		for (const Phase &ph : phases) {
 			const Agreement a = compare_with_teacher(ph.trace, version);
-			fmt::print("| {} % | {} | {:.1f} % | {} | {:.4f} % ({}/{}) |\n", ph.load_pct, a.rows,
+			fmt::print(text, "| {} % | {} | {:.1f} % | {} | {:.4f} % ({}/{}) |\n", ph.load_pct, a.rows,
 				   a.rows ? 100.0 * a.migrate / a.rows : 0.0, a.kept, 100.0 * a.agreement(), a.agree, a.recorded);
 			run["phases"].push_back({{"load_pct", ph.load_pct}, {"teacher", a.to_json()}});
 		}
@@ -162,20 +168,20 @@ int run_study(const StudyOptions &o)
 			fmt::print(stderr, "kmlb: {} {} features: training on {} real rows ...\n", dir, set_name, all.rows);
 			nlohmann::json js = {{"feature_set", set_name}, {"rows", all.rows}};
 
-			fmt::print("\n{} features (accuracy (misclassified/rows) | ceiling without loads):\n\n"
+			fmt::print(text, "\n{} features (accuracy (misclassified/rows) | ceiling without loads):\n\n"
 				   "| trained on | tested on | accuracy | ceiling |\n|---|---|---:|---:|\n",
 				   set_name);
 			// In distribution: the trainer's stratified hold-out of the whole run.
 			const TrainResult whole = train(all, study_config(o));
 			const Score in_dist{whole.test, label_ceiling_without_loads(all), label_ceiling(all)};
-			fmt::print("| this run, 75 % | this run, 25 % hold-out | {} |\n", cell(in_dist));
+			fmt::print(text, "| this run, 75 % | this run, 25 % hold-out | {} |\n", cell(in_dist));
 			js["in_distribution"] = score_json(in_dist);
 
 			// Across load levels.
 			js["across_loads"] = nlohmann::json::array();
 			for (size_t a = 0; a < phases.size(); ++a) {
 				if (per_phase[a].rows < 100) {
-					fmt::print("| {} % | – | too few rows ({}) to train |\n", phases[a].load_pct, per_phase[a].rows);
+					fmt::print(text, "| {} % | – | too few rows ({}) to train |\n", phases[a].load_pct, per_phase[a].rows);
 					continue;
 				}
 				const Mlp model = train(per_phase[a], study_config(o)).model;
@@ -183,7 +189,7 @@ int run_study(const StudyOptions &o)
 					if (a == b || per_phase[b].rows == 0)
 						continue;
 					const Score s = score(model, per_phase[b]);
-					fmt::print("| {} % load | {} % load | {} |\n", phases[a].load_pct, phases[b].load_pct, cell(s));
+					fmt::print(text, "| {} % load | {} % load | {} |\n", phases[a].load_pct, phases[b].load_pct, cell(s));
 					nlohmann::json j = score_json(s);
 					j["train_load_pct"] = phases[a].load_pct;
 					j["test_load_pct"] = phases[b].load_pct;
@@ -194,7 +200,7 @@ int run_study(const StudyOptions &o)
 			// Distilled data -> real rows.
 			const Mlp &synthetic = set == FeatureSet::kSeed ? synthetic_seed : synthetic_modern;
 			const Score syn = score(synthetic, all);
-			fmt::print("| distilled: {} | all real rows | {} |\n",
+			fmt::print(text, "| distilled: {} | all real rows | {} |\n",
 				   set == FeatureSet::kSeed ? "`seed` preset (the report's data)" : "idle+balanced+overloaded presets",
 				   cell(syn));
 			js["synthetic_to_real"] = score_json(syn);
@@ -215,12 +221,16 @@ void add_study_real(CLI::App &app, Job &job)
 	CLI::App *sub = app.add_subcommand("study-real", "Learn from real decisions: hold-out, across loads, distilled -> real, with ceilings");
 	sub->add_option("--runs", o->runs, "directories written by kmlb vm collect")->required()->delimiter(',');
 	sub->add_option("--kernel", o->kernel, "kernel version of the runs")->capture_default_str();
-	sub->add_option("--seed", o->seed, "seed of training and of the distilled data")->capture_default_str();
+	sub->add_option("--seed", o->seed, "seed of training and of the distilled data")
+		->check(seed_range())
+		->capture_default_str();
 	sub->add_option("--synthetic-rows", o->synthetic_rows,
-			"states per distilled data set (default: the seed preset's 86,400 and 50,000 per load preset)");
-	sub->add_option("--epochs", o->epochs, "cap on epochs per fold (default: the recommended protocol's)");
+			"states per distilled data set (default: the seed preset's 86,400 and 50,000 per load preset)")
+		->check(int_range(1, kMaxRows));
+	sub->add_option("--epochs", o->epochs, "cap on epochs per fold (default: the recommended protocol's)")
+		->check(int_range(1, 1'000'000));
 	sub->add_option("--out", o->out, "write the results as JSON here");
-	sub->add_flag("--json", o->json, "also print the JSON to stdout");
+	sub->add_flag("--json", o->json, "print the results as JSON instead of the tables");
 	sub->footer("Example:\n  kmlb vm collect --seconds 60 --out runs/2s\n"
 		    "  kmlb study-real --runs runs/2s,runs/4n --out runs/study.json");
 	sub->final_callback([o, &job] { job = [o] { return run_study(*o); }; });

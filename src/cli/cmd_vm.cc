@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "flag_checks.h"
 #include "exit_codes.h"
 #include "subprocess.h"
 
@@ -46,13 +47,18 @@ void add_vm(CLI::App &app, Job &job)
 	auto o = std::make_shared<VmOptions>();
 	CLI::App *vm = app.add_subcommand("vm", "Real kernels in a QEMU guest (Debian 6.1, 2-socket NUMA + SMT, TCG)");
 	vm->require_subcommand(1);
+	vm->footer("Examples:\n  kmlb vm collect --seconds 60 --out runs/2s\n"
+		   "  kmlb vm deploy --mode replace --seconds 30 --out runs/replace\n"
+		   "  kmlb vm deploy --help       the flags of one guest job");
 
 	CLI::App *collect = vm->add_subcommand("collect", "Record real can_migrate_task() decisions with the eBPF collector");
-	collect->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
+	collect->add_option("--seconds", o->seconds, "workload seconds per load phase")
+		->check(int_range(1, 86400))
+		->capture_default_str();
 	collect->add_option("--out", o->out, "output directory: raw.csv, summary.json, ...")->required();
 	collect->add_option("--layout", o->layout, "2socket (2 nodes) or 4node")->capture_default_str();
 	collect->add_option("--load", o->load, "load phases in % of the 8 vCPUs")->capture_default_str();
-	collect->add_option("--seed", o->seed, "workload seed")->capture_default_str();
+	collect->add_option("--seed", o->seed, "workload seed")->check(seed_range())->capture_default_str();
 	collect->footer("Example:\n  kmlb vm collect --seconds 60 --out runs/2s");
 	collect->final_callback([o, &job] {
 		job = [o]() -> int {
@@ -64,10 +70,14 @@ void add_vm(CLI::App &app, Job &job)
 	CLI::App *deploy = vm->add_subcommand("deploy", "Run the model inside the guest kernel (module) and measure side effects");
 	deploy->add_option("--mode", o->mode, "shadow (count agreement) or replace (the model decides)")
 		->capture_default_str();
-	deploy->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
+	deploy->add_option("--seconds", o->seconds, "workload seconds per load phase")
+		->check(int_range(1, 86400))
+		->capture_default_str();
 	deploy->add_option("--out", o->out, "output directory: summary.json, ...")->required();
 	deploy->add_option("--load", o->load, "load phases in % of the 8 vCPUs")->capture_default_str();
-	deploy->add_option("--reps", o->reps, "repetitions of each parallel benchmark")->capture_default_str();
+	deploy->add_option("--reps", o->reps, "repetitions of each parallel benchmark")
+		->check(int_range(1, 1000))
+		->capture_default_str();
 	deploy->add_option("--model", o->model, "model.json to run (default: trained on distilled 6.1 data, cached)");
 	deploy->add_option("--train-raw", o->train_raw, "also train on these real traces (comma-separated raw CSVs)");
 	deploy->footer("Examples:\n  kmlb vm deploy --mode shadow --seconds 30 --out runs/shadow\n"
