@@ -77,15 +77,13 @@ std::vector<Row> build_rows(const json &s)
 	const auto agreement = num(s, {"agreement"});
 	const auto decisions = num(s, {"decisions"});
 	rows.push_back({"live agreement (model vs kernel)",
-			agreement ? fmt::format("{:.3f} % of {:.0f} decisions", *agreement * 100.0,
-						decisions.value_or(0))
+			agreement ? fmt::format("{:.5f} of {:.0f} decisions", *agreement, decisions.value_or(0))
 				  : "n/a (no decisions)",
-			"99.24 % (10-fold CV, offline)"});
+			"0.9924 (10-fold CV, offline)"});
 	const auto ha = num(s, {"heuristic_agreement"});
 	if (ha)
 		rows.push_back({"  of which heuristic part",
-				fmt::format("{:.3f} % of {:.0f}", *ha * 100.0,
-					    num(s, {"heuristic_decisions"}).value_or(0)),
+				fmt::format("{:.5f} of {:.0f}", *ha, num(s, {"heuristic_decisions"}).value_or(0)),
 				""});
 	for (const char *fn : {"can_migrate_task", "load_balance"}) {
 		const auto nat = num(s, {"cost", fn, "native_median_ns"});
@@ -272,7 +270,7 @@ std::string markdown(const json &s, const std::vector<Row> &rows, const std::vec
 					  num(p, {"load_pct"}).value_or(0), p.value("mode", "?"),
 					  num(p, {"counters", "calls"}).value_or(0),
 					  num(p, {"counters", "decisions"}).value_or(0),
-					  ag ? fmt::format("{:.3f} %", *ag * 100) : "-",
+					  ag ? fmt::format("{:.5f}", *ag) : "-",
 					  num(p, {"counters", "overrides"}).value_or(0),
 					  fmt_ns(num(p, {"latency_ns", "cmt_hooked_ns", "p50"})),
 					  fmt_ns(num(p, {"latency_ns", "load_balance_ns", "p50"})),

@@ -94,8 +94,8 @@ nlohmann::json score_json(const Score &s)
 
 std::string cell(const Score &s)
 {
-	return fmt::format("{:.4f} % ({}/{}) | {:.4f} %", 100.0 * s.eval.accuracy, s.eval.misclassified, s.eval.rows,
-			   100.0 * s.ceiling.accuracy());
+	return fmt::format("{:.6f} ({}/{}) | {:.6f}", s.eval.accuracy, s.eval.misclassified, s.eval.rows,
+			   s.ceiling.accuracy());
 }
 
 TrainConfig study_config(const StudyOptions &o)
@@ -152,8 +152,8 @@ int run_study(const StudyOptions &o)
 			   dir, o.kernel);
 		for (const Phase &ph : phases) {
 			const Agreement a = compare_with_teacher(ph.trace, version);
-			fmt::print(text, "| {} % | {} | {:.1f} % | {} | {:.4f} % ({}/{}) |\n", ph.load_pct, a.rows,
-				   a.rows ? 100.0 * a.migrate / a.rows : 0.0, a.kept, 100.0 * a.agreement(), a.agree, a.recorded);
+			fmt::print(text, "| {} % | {} | {:.1f} % | {} | {:.6f} ({}/{}) |\n", ph.load_pct, a.rows,
+				   a.rows ? 100.0 * a.migrate / a.rows : 0.0, a.kept, a.agreement(), a.agree, a.recorded);
 			run["phases"].push_back({{"load_pct", ph.load_pct}, {"teacher", a.to_json()}});
 		}
 		for (FeatureSet set : {FeatureSet::kSeed, FeatureSet::kModern}) {
