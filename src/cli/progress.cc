@@ -84,6 +84,9 @@ std::string EpochProgress::status() const
 
 void EpochProgress::emit(bool final)
 {
+	// What was printed to stdout before comes first when both streams go
+	// to the same pipe or terminal.
+	std::fflush(stdout);
 	std::string line = status();
 	if (!tty_) {
 		fmt::print(opt_.out, "{}{}\n", line, final ? " done" : "");
