@@ -13,8 +13,8 @@
 // (and its first 30 columns, the report's A1 schema), `train --hidden 4,3
 // --epochs 3` on the 3000 rows and `quantize` of that model.
 //
-// Bounded: KMLB_FUZZ_SECONDS (default 45) or KMLB_FUZZ_RUNS mutated inputs
-// (default 200000), whichever ends first; the seed is fixed (KMLB_FUZZ_SEED
+// Bounded: KMLB_FUZZ_SECONDS (default 50) or KMLB_FUZZ_RUNS mutated inputs
+// (default 1,000,000), whichever ends first; the seed is fixed (KMLB_FUZZ_SEED
 // to change it), so a failure names the run that reproduces it.
 #include <algorithm>
 #include <atomic>
@@ -178,8 +178,8 @@ TEST(FuzzReaders, MutatedInputsGiveResultsOrNamedBadDataErrors)
 	}
 
 	const uint64_t seed = env_or("KMLB_FUZZ_SEED", 13);
-	const uint64_t max_runs = env_or("KMLB_FUZZ_RUNS", 200000);
-	const double seconds = static_cast<double>(env_or("KMLB_FUZZ_SECONDS", 45));
+	const uint64_t max_runs = env_or("KMLB_FUZZ_RUNS", 1000000);
+	const double seconds = static_cast<double>(env_or("KMLB_FUZZ_SECONDS", 50));
 	std::atomic<bool> done{false};
 	std::atomic<uint64_t> current{0};
 	std::thread watchdog([&] {
