@@ -529,7 +529,7 @@ void add_bench(CLI::App &app, Job &job)
 		->capture_default_str();
 	infer->add_flag("--no-callgrind", o->no_callgrind, "skip the instruction counts");
 	infer->add_option("--save-models", o->save_models, "directory to keep the models trained here");
-	infer->add_flag("--json", o->json, "print the results as JSON");
+	infer->add_flag("--json", o->json, "print the results as JSON instead of the table");
 	infer->footer("Examples:\n  kmlb bench infer\n  kmlb bench infer --model run/model.json --json\n"
 		      "  kmlb bench infer --model run/model.json --paths teacher,kernel --no-callgrind");
 	infer->final_callback([o, &job] { job = [o] { return run_infer(*o); }; });

@@ -100,7 +100,8 @@ int run_eval(const EvalOptions &o)
 	fmt::print("{} on {}: accuracy {:.5f}, {} of {} misclassified (tn {} fp {} fn {} tp {})\n", o.model, o.data,
 		   accuracy, wrong, rows, cm.tn, cm.fp, cm.fn, cm.tp);
 	if (raw) {
-		fmt::print("{:<22} {:>9} {:>13}\n", "teacher reason", "rows", "misclassified");
+		fmt::print("by the reason kernel {} gives:\n{:<22} {:>9} {:>13}\n", kernel_label(o.kernel), "teacher reason",
+			   "rows", "misclassified");
 		for (int r = 0; r < kReasonCount; ++r)
 			if (rows_by_reason[r])
 				fmt::print("{:<22} {:>9} {:>13}\n", reason_name(static_cast<Reason>(r)), rows_by_reason[r],

@@ -54,7 +54,7 @@ int run_reproduce(const ReproduceOptions &o)
 	const Dataset data = prep(trace, FeatureSet::kSeed);
 	write_data_with_sidecar(o.out + "/seed.csv", data.to_csv(),
 				{{"kind", "features"}, {"feature_set", "seed"}, {"rows", data.rows},
-				 {"generator", {{"preset", "seed"}, {"seed", o.seed}, {"kernel", "5.15"}}}});
+				 {"generator", {{"preset", "seed"}, {"seed", o.seed}, {"kernel", "5.15"}, {"teacher", "5.15"}}}});
 	if (!o.quiet)
 		fmt::print(stderr, "kmlb: seed preset, {} rows, seed {} -> {}/seed.csv\n", data.rows, o.seed, o.out);
 
