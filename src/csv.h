@@ -1,6 +1,9 @@
 // A strict reader for kmlb's numeric CSV files: comma-separated, no quoting,
-// one header line, '\n' (or "\r\n") line ends, every line complete. Any
-// deviation throws Error(kBadData) naming file:line:column and the field.
+// one header line, '\n' (or "\r\n") line ends, every line complete; a UTF-8
+// byte order mark before the header is skipped. Any deviation throws
+// Error(kBadData) naming file:line:column and the field, where the column is
+// the 1-based byte column of the field in its line (header and data rows
+// alike) and file bytes are shown escaped (printable()).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +23,9 @@ public:
 	const std::vector<std::string_view> &header() const { return header_; }
 	// Checks that the header is exactly `expected`, naming the first column
 	// that differs (missing, extra or misnamed).
-	void expect_header(std::span<const std::string_view> expected) const;
+	// `hint`, when not empty, is added to the message (what the file looks
+	// like instead, and what to do).
+	void expect_header(std::span<const std::string_view> expected, std::string_view hint = {}) const;
 
 	// Splits the next line into fields; false at the end of the file.
 	// Fails on a line with the wrong field count or without its '\n'.
@@ -42,10 +47,16 @@ private:
 	size_t line_ = 0;
 	std::vector<std::string_view> header_;
 	std::vector<std::string_view> fields_;
-	std::vector<size_t> field_offsets_;  // 1-based character column of each field
+	std::vector<size_t> field_offsets_;  // 1-based byte column of each field
+	std::vector<size_t> header_offsets_;
 
 	bool split_line(std::vector<std::string_view> &out);
 };
+
+// Bytes of a file as they may appear in a message: printable ASCII as is,
+// anything else (NUL, control bytes, non-ASCII) as \xNN, at most `max`
+// bytes shown (then "...").
+std::string printable(std::string_view bytes, size_t max = 64);
 
 // Appends "a,b,c\n".
 void append_csv_line(std::string &out, std::span<const std::string_view> fields);

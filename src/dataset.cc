@@ -5,6 +5,7 @@
 
 #include "atomic_file.h"
 #include "csv.h"
+#include "fixed_features.h"
 #include "exit_codes.h"
 
 namespace kmlb {
@@ -41,7 +42,10 @@ Dataset parse_features_csv(const std::string &text, const std::string &name)
 										: FeatureSet::kSeed;
 	std::vector<std::string_view> expected(feature_names(set).begin(), feature_names(set).end());
 	expected.push_back(kLabelName);
-	csv.expect_header(expected);
+	csv.expect_header(expected, !csv.header().empty() && csv.header()[0] == "ts"
+					    ? "this is a raw trace: make features of it with kmlb prep --in FILE --out features.csv"
+					    : "");
+	const std::span<const FeatureRange> ranges = feature_ranges(set);
 
 	Dataset d;
 	d.feature_set = set;
@@ -52,6 +56,14 @@ Dataset parse_features_csv(const std::string &text, const std::string &name)
 			const float v = csv.float_field(c);
 			if (feature_is_binary(c) && v != 0.0f && v != 1.0f)
 				csv.fail(c, fmt::format("{} is not a 0/1 flag", csv.fields()[c]));
+			// Below a feature's least value, or above the bound of a
+			// ratio, no raw row can lead (counts and loads have no upper
+			// bound in float; only the fixed-point path saturates them).
+			const FeatureRange &r = ranges[c];
+			if (v < static_cast<float>(r.min) || (r.max <= 1 && v > static_cast<float>(r.max)))
+				csv.fail(c, r.max <= 1 ? fmt::format("{} is outside [{}, {}]", csv.fields()[c], r.min, r.max)
+						       : fmt::format("{} is below {}, the least value prep gives",
+								     csv.fields()[c], r.min));
 			d.x.push_back(v);
 		}
 		const int64_t label = csv.int_field(d.cols);

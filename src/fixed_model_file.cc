@@ -89,7 +89,9 @@ std::string fixed_model_to_json(const FixedModel &m)
 	return j.dump(1, '\t') + "\n";
 }
 
-FixedModel fixed_model_from_json(std::string_view text, const std::string &name)
+namespace {
+
+FixedModel fixed_model_from_json_fields(std::string_view text, const std::string &name)
 {
 	const Reader r(name);
 	const nlohmann::json j = r.parse_object(text);
@@ -106,7 +108,7 @@ FixedModel fixed_model_from_json(std::string_view text, const std::string &name)
 	try {
 		m.feature_set = parse_feature_set(r.string(r.member(j, "feature_set", ""), "feature_set"));
 	} catch (const Error &e) {
-		r.fail("feature_set", e.what());
+		r.fail("feature_set", printable(e.what(), 240));
 	}
 	const auto ranges = feature_ranges(m.feature_set);
 	const auto &features = r.member(j, "features", "");
@@ -200,6 +202,15 @@ FixedModel fixed_model_from_json(std::string_view text, const std::string &name)
 			r.fail(fmt::format("layers[{}].bound", l),
 			       fmt::format("does not match the weights (recomputed {})", bounds[l].max));
 	return m;
+}
+
+}  // namespace
+
+FixedModel fixed_model_from_json(std::string_view text, const std::string &name)
+{
+	// Field accesses are checked, but a nlohmann exception from an access
+	// not foreseen must still name the file, not leak the library's words.
+	return JsonReader(name).guard([&] { return fixed_model_from_json_fields(text, name); });
 }
 
 void save_fixed_model(const std::string &path, const FixedModel &m)

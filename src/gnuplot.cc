@@ -9,7 +9,32 @@ namespace kmlb {
 
 bool gnuplot_available() { return run_command("command -v gnuplot").exit_code == 0; }
 
-PlotResult run_gnuplot(const std::string &dir, const std::string &script, const std::vector<std::string> &outputs)
+namespace {
+
+std::string xml_escape(const std::string &s)
+{
+	std::string out;
+	for (char c : s)
+		out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+	return out;
+}
+
+// gnuplot writes <title>Gnuplot</title> into every SVG.
+void retitle_svg(const std::string &path, const std::string &title)
+{
+	std::string svg = read_file(path);
+	const std::string_view from = "<title>Gnuplot</title>";
+	const size_t at = svg.find(from);
+	if (at == std::string::npos)
+		return;
+	svg.replace(at, from.size(), "<title>" + xml_escape(title) + "</title>");
+	write_file_atomic(path, svg);
+}
+
+}  // namespace
+
+PlotResult run_gnuplot(const std::string &dir, const std::string &script, const std::vector<std::string> &outputs,
+		       const std::string &title)
 {
 	PlotResult r;
 	if (!gnuplot_available()) {
@@ -24,6 +49,8 @@ PlotResult run_gnuplot(const std::string &dir, const std::string &script, const 
 	for (const std::string &name : outputs) {
 		const std::string tmp = dir + "/" + name + ".tmp";
 		if (ok && std::filesystem::exists(tmp) && std::filesystem::file_size(tmp, ec) > 0) {
+			if (!title.empty() && name.ends_with(".svg"))
+				retitle_svg(tmp, title);
 			std::filesystem::rename(tmp, dir + "/" + name, ec);
 			if (!ec)
 				r.made.push_back(name);

@@ -18,7 +18,10 @@ inline constexpr const char *kNoGnuplotNote = "gnuplot not found: plots skipped 
 bool gnuplot_available();
 
 // Runs `script` (which must `set output 'DIR/NAME.tmp'` for each NAME of
-// `outputs`) with gnuplot in a temporary script file in `dir`.
-PlotResult run_gnuplot(const std::string &dir, const std::string &script, const std::vector<std::string> &outputs);
+// `outputs`) with gnuplot in a temporary script file in `dir`. An SVG
+// output gets `title` as its <title> (what viewers show as the window or
+// tab name) instead of gnuplot's "Gnuplot".
+PlotResult run_gnuplot(const std::string &dir, const std::string &script, const std::vector<std::string> &outputs,
+		       const std::string &title = "");
 
 }  // namespace kmlb

@@ -1,7 +1,11 @@
 // Reading a JSON file field by field, naming the file and the field in every
-// error: Error(kBadData, "<file>: <field>: <what>"). Used by both model files.
+// error: Error(kBadData, "<file>: <field>: <what>"), or "<file>:<line>:<column>:
+// not valid JSON: <what>" for text that does not parse (column in bytes, as
+// in CSV messages). Used by both model files. No nlohmann exception gets out:
+// guard() turns any that a field access raises into Error(kBadData).
 #pragma once
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "csv.h"
 #include "exit_codes.h"
 
 namespace kmlb {
@@ -33,11 +38,51 @@ public:
 		try {
 			j = nlohmann::json::parse(text);
 		} catch (const nlohmann::json::parse_error &e) {
-			fail("json", fmt::format("not valid JSON (byte {})", e.byte));
+			fail_at(text, e.byte == 0 ? 0 : e.byte - 1, library_reason(e.what()));
+		} catch (const nlohmann::json::exception &e) {
+			// A number too large for a double ("number overflow parsing
+			// '1e999'"): find the token to say where.
+			const std::string what = library_reason(e.what());
+			size_t at = 0;
+			const size_t q = what.find('\'');
+			if (q != std::string::npos) {
+				const size_t q2 = what.find('\'', q + 1);
+				const size_t found = text.find(what.substr(q + 1, q2 - q - 1));
+				at = found == std::string_view::npos ? 0 : found;
+			}
+			fail_at(text, at, what);
 		}
 		if (!j.is_object())
 			fail("json", "expected an object");
 		return j;
+	}
+
+	// Runs f(); a nlohmann exception inside becomes Error(kBadData).
+	template <class F>
+	auto guard(F &&f) const -> decltype(f())
+	{
+		try {
+			return f();
+		} catch (const nlohmann::json::exception &e) {
+			fail("json", library_reason(e.what()));
+		}
+	}
+
+	// "[json.exception.parse_error.101] parse error at line 1, column 2:
+	// syntax error ..." -> "syntax error ...".
+	static std::string library_reason(std::string what)
+	{
+		if (what.starts_with("[json.exception.")) {
+			const size_t end = what.find("] ");
+			if (end != std::string::npos)
+				what.erase(0, end + 2);
+		}
+		if (what.starts_with("parse error at ")) {
+			const size_t colon = what.find(": ");
+			if (colon != std::string::npos)
+				what.erase(0, colon + 2);
+		}
+		return printable(what, 240);
 	}
 
 	// obj[key]; `parent` is obj's own field path ("" at the top).
@@ -105,6 +150,21 @@ public:
 
 private:
 	std::string name_;
+
+	[[noreturn]] void fail_at(std::string_view text, size_t byte, const std::string &what) const
+	{
+		byte = std::min(byte, text.size());
+		size_t line = 1, column = 1;
+		for (size_t i = 0; i < byte; ++i) {
+			if (text[i] == '\n') {
+				++line;
+				column = 1;
+			} else {
+				++column;
+			}
+		}
+		throw Error(ExitCode::kBadData, fmt::format("{}:{}:{}: not valid JSON: {}", name_, line, column, what));
+	}
 };
 
 }  // namespace kmlb

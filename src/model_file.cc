@@ -10,8 +10,11 @@
 
 #include "atomic_file.h"
 #include "exit_codes.h"
+#include "fixed_point.h"
 
 namespace kmlb {
+
+static_assert(kMaxHiddenWidth == kMaxFixedWidth, "a model train writes must be one quantize accepts");
 
 namespace {
 
@@ -146,12 +149,17 @@ std::string model_to_json(const ModelFile &file)
 	return compact_number_arrays(j.dump(1, '\t')) + "\n";
 }
 
-ModelFile model_from_json(std::string_view text, const std::string &name)
+namespace {
+
+ModelFile model_from_json_fields(std::string_view text, const std::string &name)
 {
 	const Reader r(name);
 	const nlohmann::json j = r.parse_object(text);
 
 	const auto &format = r.member(j, "format", "");
+	if (format == std::string(kFixedModelFormat))
+		r.fail("format", "this is a quantized (fixed-point) model from kmlb quantize; this command takes "
+				 "the float model.json that kmlb train writes");
 	if (!format.is_string() || format.get<std::string>() != kModelFormat)
 		r.fail("format", fmt::format("expected \"{}\"", kModelFormat));
 	const auto &version = r.member(j, "format_version", "");
@@ -167,7 +175,7 @@ ModelFile model_from_json(std::string_view text, const std::string &name)
 	try {
 		file.feature_set = parse_feature_set(fs.get<std::string>());
 	} catch (const Error &e) {
-		r.fail("architecture.feature_set", e.what());
+		r.fail("architecture.feature_set", printable(e.what(), 240));
 	}
 	const size_t inputs = r.count(r.member(arch, "inputs", "architecture"), "architecture.inputs");
 	if (inputs != feature_count(file.feature_set))
@@ -187,11 +195,14 @@ ModelFile model_from_json(std::string_view text, const std::string &name)
 	const auto &hidden_json = r.member(arch, "hidden", "architecture");
 	if (!hidden_json.is_array())
 		r.fail("architecture.hidden", "expected an array of widths");
+	if (hidden_json.size() > kMaxHiddenLayers)
+		r.fail("architecture.hidden", fmt::format("{} hidden layers, at most {} are supported", hidden_json.size(),
+							  kMaxHiddenLayers));
 	std::vector<size_t> hidden;
 	for (size_t i = 0; i < hidden_json.size(); ++i) {
 		const size_t h = r.count(hidden_json[i], fmt::format("architecture.hidden[{}]", i));
-		if (h == 0 || h > 4096)
-			r.fail(fmt::format("architecture.hidden[{}]", i), "width must be 1..4096");
+		if (h == 0 || h > kMaxHiddenWidth)
+			r.fail(fmt::format("architecture.hidden[{}]", i), fmt::format("width must be 1..{}", kMaxHiddenWidth));
 		hidden.push_back(h);
 	}
 	const auto &outputs = r.member(arch, "outputs", "architecture");
@@ -239,7 +250,12 @@ ModelFile model_from_json(std::string_view text, const std::string &name)
 
 	const auto &training = r.member(j, "training", "");
 	if (!training.is_null())
-		file.training = TrainConfig::from_json(training, name + ": training");
+		try {
+			file.training = TrainConfig::from_json(training, name + ": training");
+		} catch (const Error &e) {
+			// Its messages may quote the file's bytes: show them escaped.
+			throw Error(e.code(), printable(e.what(), 400));
+		}
 	const auto &hash = r.member(j, "data_hash", "");
 	if (!hash.is_string())
 		r.fail("data_hash", "expected a string");
@@ -249,6 +265,15 @@ ModelFile model_from_json(std::string_view text, const std::string &name)
 		r.fail("metrics", "expected an object or null");
 	file.metrics = metrics;
 	return file;
+}
+
+}  // namespace
+
+ModelFile model_from_json(std::string_view text, const std::string &name)
+{
+	// Field accesses are checked, but a nlohmann exception from an access
+	// not foreseen must still name the file, not leak the library's words.
+	return JsonReader(name).guard([&] { return model_from_json_fields(text, name); });
 }
 
 void save_model(const std::string &path, const ModelFile &file)

@@ -34,6 +34,12 @@ namespace kmlb {
 inline constexpr std::string_view kModelFormat = "kmlb-model";
 inline constexpr int kModelFormatVersion = 1;
 
+// The model shapes every command accepts, so that what `train` writes
+// `eval`, `quantize` and `export-c` read: layers as wide as the fixed-point
+// code handles (kMaxFixedWidth), at most kMaxHiddenLayers of them.
+inline constexpr size_t kMaxHiddenWidth = 64;
+inline constexpr size_t kMaxHiddenLayers = 16;
+
 struct ModelFile {
 	Mlp model;
 	FeatureSet feature_set = FeatureSet::kSeed;

@@ -152,7 +152,10 @@ RawTrace parse_raw_csv(std::string_view text, const std::string &file)
 		csv.expect_header(std::span(kNames).first(kA1Columns));
 		trace.full_schema = false;
 	} else {
-		csv.expect_header(kNames);
+		csv.expect_header(kNames, !csv.header().empty() && csv.header()[0] == "src_non_pref_nr"
+						  ? "this is a features CSV; this command reads a raw trace, "
+						    "as kmlb generate --format raw and kmlb vm collect write"
+						  : "");
 	}
 	trace.rows.reserve(text.size() / (ncols * 3));
 	while (csv.next_row()) {

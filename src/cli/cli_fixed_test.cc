@@ -83,7 +83,7 @@ TEST(CliFixed, BadInputsGetTheRightExitCodes)
 	};
 	const Case cases[] = {
 		{"quantize --model " + dir / "missing.json --out " + dir / "x.q.json", 66, "missing.json"},
-		{"quantize --model " + kModel171 + " --out " + dir / "x.q.json --frac-bits 25", 2, "--frac-bits 25"},
+		{"quantize --model " + kModel171 + " --out " + dir / "x.q.json --frac-bits 25", 2, "--frac-bits: 25 is outside 1..20"},
 		{"quantize --model " + dir / "ok.q.json --out " + dir / "x.q.json", 65, "format"},
 		{"quantize --model " + kModel171 + " --out " + dir / "x.q.json --data " + dir / "modern.csv", 65,
 		 "feature set"},

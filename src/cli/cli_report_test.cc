@@ -50,14 +50,14 @@ TEST(CliReport, TableBesideChenAndReportFile)
 	write_file_atomic(dir / "summary.json", kSummary);
 	const auto r = run_kmlb("report --in " + dir.path().string());
 	ASSERT_EQ(r.exit_code, 0) << r.output;
-	EXPECT_NE(r.output.find("99.950 % of 2000 decisions"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("0.99950 of 2000 decisions"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("x1.50 (+50 %)"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("x1.36 (+36 %)"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("x1.13 (+13 %)"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("fibo runtime, median of 3"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("3 of 3 ok"), std::string::npos) << r.output;
 	const std::string md = read_file(dir / "report.md");
-	EXPECT_NE(md.find("| live agreement (model vs kernel) | 99.950 % of 2000 decisions |"), std::string::npos)
+	EXPECT_NE(md.find("| live agreement (model vs kernel) | 0.99950 of 2000 decisions |"), std::string::npos)
 		<< md;
 	EXPECT_NE(md.find("cache_cold.kernel1"), std::string::npos) << md;
 }

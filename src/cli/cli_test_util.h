@@ -1,6 +1,7 @@
 // Runs the built kmlb binary in tests: exit code and combined output.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -14,9 +15,17 @@ struct RunResult {
 	std::string output;
 };
 
-inline RunResult run_kmlb(const std::string &args)
+// The binary under test: KMLB_BINARY from the build, or the environment's
+// KMLB_TEST_BINARY (to watch a new test fail on an older build).
+inline std::string kmlb_binary()
 {
-	const CommandOutput r = run_command(std::string(KMLB_BINARY) + " " + args);
+	const char *env = std::getenv("KMLB_TEST_BINARY");
+	return env && *env ? env : KMLB_BINARY;
+}
+
+inline RunResult run_kmlb(const std::string &args, bool merge_stderr = true)
+{
+	const CommandOutput r = run_command(kmlb_binary() + " " + args, merge_stderr);
 	return {r.exit_code, r.output};
 }
 

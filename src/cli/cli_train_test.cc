@@ -30,7 +30,7 @@ TEST_F(CliTrain, WritesModelMetricsHistoryAndIsDeterministic)
 	}
 	EXPECT_EQ(read_file(dir_ / "a/model.json"), read_file(dir_ / "b/model.json"));
 	const auto m = nlohmann::json::parse(read_file(dir_ / "a/metrics.json"));
-	EXPECT_EQ(m["schema_version"], 1);
+	EXPECT_EQ(m["schema_version"], 2);
 	EXPECT_EQ(m["params"], 573);
 	EXPECT_EQ(m["test"]["rows"], 1500);
 	EXPECT_TRUE(m["test"].contains("accuracy"));

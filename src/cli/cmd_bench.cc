@@ -28,6 +28,7 @@
 
 #include "atomic_file.h"
 #include "command.h"
+#include "flag_checks.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 #include "dataset.h"
@@ -510,6 +511,8 @@ void add_bench(CLI::App &app, Job &job)
 {
 	CLI::App *bench = app.add_subcommand("bench", "Measure the cost of one decision: teacher, float, fixed point, kernel code");
 	bench->require_subcommand(1);
+	bench->footer("Examples:\n  kmlb bench infer\n  kmlb bench infer --model run/model.json --paths teacher,kernel --no-callgrind\n"
+		      "  kmlb bench infer --help     the flags of the measurement");
 
 	auto o = std::make_shared<InferOptions>();
 	CLI::App *infer = bench->add_subcommand("infer", "Time per decision and instructions per decision (callgrind) of every path");
@@ -517,13 +520,16 @@ void add_bench(CLI::App &app, Job &job)
 						"seed data set, about 20 s)");
 	infer->add_option("--paths", o->paths, "comma-separated: teacher, float, fixed-ref, kernel, kernel-state, batched")
 		->capture_default_str();
-	infer->add_option("--batch", o->batch, "decisions per timed batch")->capture_default_str();
-	infer->add_option("--reps", o->reps, "timed batches per path")->capture_default_str();
+	infer->add_option("--batch", o->batch, "decisions per timed batch")
+		->check(int_range(1, 10'000'000))
+		->capture_default_str();
+	infer->add_option("--reps", o->reps, "timed batches per path")->check(int_range(1, 1'000'000))->capture_default_str();
 	infer->add_option("--callgrind-decisions", o->callgrind_decisions, "N of the two callgrind runs (N and 2N)")
+		->check(int_range(1, 100'000'000))
 		->capture_default_str();
 	infer->add_flag("--no-callgrind", o->no_callgrind, "skip the instruction counts");
 	infer->add_option("--save-models", o->save_models, "directory to keep the models trained here");
-	infer->add_flag("--json", o->json, "print the results as JSON");
+	infer->add_flag("--json", o->json, "print the results as JSON instead of the table");
 	infer->footer("Examples:\n  kmlb bench infer\n  kmlb bench infer --model run/model.json --json\n"
 		      "  kmlb bench infer --model run/model.json --paths teacher,kernel --no-callgrind");
 	infer->final_callback([o, &job] { job = [o] { return run_infer(*o); }; });

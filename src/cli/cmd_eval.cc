@@ -7,6 +7,7 @@
 
 #include "atomic_file.h"
 #include "command.h"
+#include "flag_checks.h"
 #include "dataset.h"
 #include "exit_codes.h"
 #include "model_file.h"
@@ -19,14 +20,20 @@ namespace kmlb::cli {
 namespace {
 
 struct EvalOptions {
-	std::string model, data, kernel = "5.15";
+	std::string model, data, kernel = kDefaultKernel;
 	bool json = false;
 };
 
-bool is_raw_csv(const std::string &text) { return text.rfind("ts,", 0) == 0; }
+bool is_raw_csv(std::string_view text)
+{
+	if (text.starts_with("\xEF\xBB\xBF"))
+		text.remove_prefix(3);
+	return text.starts_with("ts,");
+}
 
 int run_eval(const EvalOptions &o)
 {
+	require_input(o.data);
 	const ModelFile mf = load_model(o.model);
 	const std::string text = read_file(o.data);
 	Confusion cm;
@@ -36,6 +43,8 @@ int run_eval(const EvalOptions &o)
 	if (raw) {
 		const KernelVersion version = parse_kernel_version(o.kernel);
 		const RawTrace trace = parse_raw_csv(text, o.data);
+		if (trace.rows.empty())
+			throw Error(ExitCode::kBadData, fmt::format("{}: no data rows (only the header): nothing to score", o.data));
 		if (!trace.full_schema && mf.feature_set == FeatureSet::kModern)
 			throw Error(ExitCode::kBadData, fmt::format("{}: the model uses 'modern' features; the file has only A1 columns", o.data));
 		std::vector<float> x(feature_count(mf.feature_set));
@@ -55,18 +64,25 @@ int run_eval(const EvalOptions &o)
 				wrong_by_reason[static_cast<size_t>(d.reason)] += predicted != label;
 			}
 		}
+		if (rows == 0)
+			throw Error(ExitCode::kBadData,
+				    fmt::format("{}: none of its {} rows passes the A2 filter that kmlb prep applies "
+						"(running tasks, failed hard checks): nothing to score",
+						o.data, trace.rows.size()));
 	} else {
 		const Dataset d = parse_features_csv(text, o.data);
 		if (d.feature_set != mf.feature_set)
 			throw Error(ExitCode::kBadData,
 				    fmt::format("{}: has '{}' features but {} expects '{}'", o.data,
 						feature_set_name(d.feature_set), o.model, feature_set_name(mf.feature_set)));
+		if (d.rows == 0)
+			throw Error(ExitCode::kBadData, fmt::format("{}: no data rows (only the header): nothing to score", o.data));
 		const EvalResult r = evaluate(mf.model, d);
 		cm = r.confusion;
 		rows = r.rows;
 	}
 	const size_t wrong = cm.fp + cm.fn;
-	const double accuracy = rows ? 1.0 - static_cast<double>(wrong) / rows : 1.0;
+	const double accuracy = static_cast<double>(rows - wrong) / rows;
 	nlohmann::json by_reason = nlohmann::json::object();
 	for (int r = 0; r < kReasonCount; ++r)
 		if (rows_by_reason[r])
@@ -84,7 +100,8 @@ int run_eval(const EvalOptions &o)
 	fmt::print("{} on {}: accuracy {:.5f}, {} of {} misclassified (tn {} fp {} fn {} tp {})\n", o.model, o.data,
 		   accuracy, wrong, rows, cm.tn, cm.fp, cm.fn, cm.tp);
 	if (raw) {
-		fmt::print("{:<22} {:>9} {:>13}\n", "teacher reason", "rows", "misclassified");
+		fmt::print("by the reason kernel {} gives:\n{:<22} {:>9} {:>13}\n", kernel_label(o.kernel), "teacher reason",
+			   "rows", "misclassified");
 		for (int r = 0; r < kReasonCount; ++r)
 			if (rows_by_reason[r])
 				fmt::print("{:<22} {:>9} {:>13}\n", reason_name(static_cast<Reason>(r)), rows_by_reason[r],
@@ -98,11 +115,13 @@ void add_eval(CLI::App &app, Job &job)
 	auto o = std::make_shared<EvalOptions>();
 	CLI::App *sub = app.add_subcommand("eval", "Score a model on features, or on raw rows grouped by teacher reason");
 	sub->add_option("--model", o->model, "model.json from kmlb train")->required();
-	sub->add_option("--data", o->data, "features CSV, or raw CSV (kept rows as kmlb prep keeps them)")->required();
-	sub->add_option("--kernel", o->kernel, "teacher version naming the branches of raw rows")->capture_default_str();
-	sub->add_flag("--json", o->json, "JSON: accuracy, misclassified, rows, confusion (and by_reason for raw rows)");
-	sub->footer("Examples:\n  kmlb eval --model run/model.json --data seed.csv --json\n"
-		    "  kmlb eval --model run/model.json --data raw.csv --kernel 6.1");
+	add_input_option(sub, o->data, "features CSV, or raw CSV (kept rows as kmlb prep keeps them) (required)");
+	sub->add_option("--kernel", o->kernel, "kernel version whose teacher names the branches of raw rows")
+		->capture_default_str();
+	sub->add_flag("--json", o->json,
+		      "print accuracy, misclassified, rows, confusion (and by_reason for raw rows) as JSON instead of the text");
+	sub->footer("Examples:\n  kmlb eval --model run/model.json --in seed.csv --json\n"
+		    "  kmlb eval --model run/model.json --in raw.csv --kernel 6.1");
 	sub->final_callback([o, &job] { job = [o] { return run_eval(*o); }; });
 }
 

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "atomic_file.h"
 #include "exit_codes.h"
+#include "flag_checks.h"
 #include "prep.h"
 #include "generator.h"
 #include "raw_schema.h"
@@ -19,7 +21,7 @@ struct GenerateOptions {
 	std::string preset = "seed";
 	uint64_t seed = 1;
 	size_t rows = 0;  // 0: the preset's
-	std::string kernel;
+	std::string kernel = kDefaultKernel;
 	std::string format = "features";
 	std::string features = "seed";
 	std::string out;
@@ -32,12 +34,15 @@ struct GenerateOptions {
 int run_generate(const GenerateOptions &o)
 {
 	const auto start = std::chrono::steady_clock::now();
+	const bool to_stream = is_stream_output(o.out);
+	if (to_stream && o.json)
+		throw Error(ExitCode::kUsage, fmt::format("--json prints the sidecar, which --out {} does not get; "
+							  "write to a file or leave out --json", o.out));
 	GeneratorConfig cfg = preset_config(parse_preset(o.preset));
 	cfg.seed = o.seed;
 	if (o.rows)
 		cfg.rows = o.rows;
-	if (!o.kernel.empty())
-		cfg.kernel = parse_kernel_version(o.kernel);
+	cfg.kernel = parse_kernel_version(o.kernel);
 	cfg.nodes = o.nodes;
 	cfg.migration_cost_ns = o.migration_cost_ns;
 	cfg.numa_balancing = o.numa_balancing;
@@ -97,7 +102,8 @@ int run_generate(const GenerateOptions &o)
 		{"generator",
 		 {{"preset", preset_name(cfg.preset)},
 		  {"seed", cfg.seed},
-		  {"kernel", canonical_name(cfg.kernel)},
+		  {"kernel", o.kernel},
+		  {"teacher", canonical_name(cfg.kernel)},
 		  {"nodes", cfg.nodes},
 		  {"cores_per_node", cfg.cores_per_node},
 		  {"threads_per_core", cfg.threads_per_core},
@@ -112,10 +118,12 @@ int run_generate(const GenerateOptions &o)
 	if (o.json) {
 		fmt::print("{}\n", meta.dump(2));
 	} else {
-		fmt::print("{}: {} rows ({} states), class 0 {:.1f} %, class 1 {:.1f} %, {} {} labels, {:.3f} s\n",
-			   o.out, rows_out, trace.rows.size(),
+		// With the data on stdout the summary goes to stderr.
+		fmt::print(to_stream ? stderr : stdout,
+			   "{}: {} rows ({} states), class 0 {:.1f} %, class 1 {:.1f} %, kernel {} labels, {:.3f} s\n",
+			   o.out == "-" ? "stdout" : o.out, rows_out, trace.rows.size(),
 			   rows_out ? 100.0 * (rows_out - class1) / rows_out : 0.0,
-			   rows_out ? 100.0 * class1 / rows_out : 0.0, "kernel", canonical_name(cfg.kernel), secs);
+			   rows_out ? 100.0 * class1 / rows_out : 0.0, kernel_label(o.kernel), secs);
 	}
 	return 0;
 }
@@ -130,22 +138,32 @@ void add_generate(CLI::App &app, Job &job)
 	CLI::App *sub = app.add_subcommand("generate", "Write a distilled data set: seeded kernel states labelled by the teacher");
 	sub->add_option("--preset", o->preset, "seed (the report's data set), idle, balanced, overloaded, seed-domain, modern-domain (the whole verify domain)")
 		->capture_default_str();
-	sub->add_option("--seed", o->seed, "random seed; the same seed gives byte-identical files")->capture_default_str();
-	sub->add_option("--rows", o->rows, "kernel states to draw (default: 86400 for seed, 50000 otherwise)");
-	sub->add_option("--kernel", o->kernel, "teacher version for the labels (default 5.15)");
+	sub->add_option("--seed", o->seed, "random seed; the same seed gives byte-identical files")
+		->check(seed_range())
+		->capture_default_str();
+	sub->add_option("--rows", o->rows, "kernel states to draw (default: 86400 for seed, 50000 otherwise)")
+		->check(int_range(1, kMaxRows));
+	sub->add_option("--kernel", o->kernel, "kernel version whose teacher labels the rows (kmlb teacher --list-versions)")
+		->capture_default_str();
 	sub->add_option("--format", o->format, "features (A2-preprocessed) or raw (the full trace schema)")
 		->capture_default_str();
 	sub->add_option("--features", o->features, "feature set for --format features: seed or modern")
 		->capture_default_str();
-	sub->add_option("--out", o->out, "output CSV (a FILE.json sidecar is written beside it)")->required();
-	sub->add_option("--nodes", o->nodes, "NUMA nodes (sockets) of the load presets: 2..4")->capture_default_str();
+	sub->add_option("--out", o->out, "output CSV, - for stdout (a FILE.json sidecar is written beside a file)")
+		->required();
+	sub->add_option("--nodes", o->nodes, "NUMA nodes (sockets) of the load presets")
+		->check(int_range(2, 4))
+		->capture_default_str();
 	sub->add_option("--migration-cost-ns", o->migration_cost_ns, "sysctl_sched_migration_cost of the run (load presets)")
+		->check(int_range(0, UINT32_MAX))
 		->capture_default_str();
-	sub->add_option("--numa-balancing", o->numa_balancing, "kernel.numa_balancing of the run (load presets)")
+	sub->add_option("--numa-balancing", o->numa_balancing, "kernel.numa_balancing of the run (load presets): 0 or 1")
+		->check(int_range(0, 1))
 		->capture_default_str();
-	sub->add_flag("--json", o->json, "print the sidecar to stdout instead of a summary line");
+	sub->add_flag("--json", o->json, "print the sidecar to stdout instead of the summary line");
 	sub->footer("Examples:\n  kmlb generate --preset seed --seed 1 --out seed.csv\n"
-		    "  kmlb generate --preset idle --kernel 6.18 --format raw --out idle-raw.csv");
+		    "  kmlb generate --preset idle --kernel 6.18 --format raw --out idle-raw.csv\n"
+		    "  kmlb generate --preset balanced --rows 1000 --format raw --out - | head");
 	sub->final_callback([o, &job] { job = [o] { return run_generate(*o); }; });
 }
 

@@ -3,7 +3,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "atomic_file.h"
 #include "command.h"
+#include "flag_checks.h"
+#include "exit_codes.h"
 #include "prep.h"
 #include "raw_schema.h"
 #include "sidecar.h"
@@ -20,8 +23,18 @@ struct PrepOptions {
 int run_prep(const PrepOptions &o)
 {
 	const FeatureSet set = parse_feature_set(o.features);
+	// The output or its sidecar (OUT.json) must not be the input.
+	if (same_file(o.in, o.out) || same_file(o.in, o.out + ".json"))
+		throw Error(ExitCode::kUsage, fmt::format("--out {} would overwrite the input {}", o.out, o.in));
 	const RawTrace trace = read_raw_csv(o.in);
+	if (trace.rows.empty())
+		throw Error(ExitCode::kBadData, fmt::format("{}: no data rows (only the header): nothing to prepare", o.in));
 	const Dataset d = prep(trace, set);
+	if (d.rows == 0)
+		throw Error(ExitCode::kBadData,
+			    fmt::format("{}: all {} rows are dropped by the A2 filter (running tasks, failed hard checks): "
+					"no features to write",
+					o.in, trace.rows.size()));
 	size_t running = 0, not_aggressive = 0;
 	for (const auto &s : trace.rows) {
 		running += s.p_running != 0;
@@ -66,7 +79,7 @@ void add_prep(CLI::App &app, Job &job)
 	sub->add_option("--out", o->out, "features CSV (a FILE.json sidecar is written beside it)")->required();
 	sub->add_option("--features", o->features, "seed (15, the report's) or modern (needs the full schema)")
 		->capture_default_str();
-	sub->add_flag("--json", o->json, "print the sidecar to stdout instead of a summary line");
+	sub->add_flag("--json", o->json, "print the sidecar to stdout instead of the summary line");
 	sub->footer("Example:\n  kmlb prep --in raw.csv --out features.csv --features modern");
 	sub->final_callback([o, &job] { job = [o] { return run_prep(*o); }; });
 }

@@ -7,6 +7,8 @@
 #include "command.h"
 #include "dataset.h"
 #include "exit_codes.h"
+#include "fixed_features.h"
+#include "flag_checks.h"
 #include "fixed_point.h"
 #include "model_file.h"
 
@@ -96,14 +98,16 @@ void add_quantize(CLI::App &app, Job &job)
 	sub->add_option("--model", o->model, "float model (model.json from kmlb train)")->required();
 	sub->add_option("--out", o->out, "fixed-point model to write (model.q.json)")->required();
 	sub->add_option("--frac-bits", o->frac_bits,
-			"fractional bits of the int32 inputs, 1..20 (default: tried all, fewest differing "
-			"decisions then smallest logit error)");
-	sub->add_option("--data", o->data,
-			"features CSV to calibrate on and compare decisions with (default: the generated seed "
-			"preset; all four presets for modern models)");
+			fmt::format("fractional bits of the int32 inputs, 1..{} (default: tried all, fewest differing "
+				    "decisions then smallest logit error)",
+				    kMaxInputFracBits))
+		->check(int_range(1, kMaxInputFracBits));
+	add_input_option(sub, o->data,
+			 "features CSV to calibrate on and compare decisions with (default: the generated seed "
+			 "preset; all four presets for modern models)");
 	sub->add_flag("--json", o->json, "print the quantization report as JSON");
 	sub->footer("Examples:\n  kmlb quantize --model run/model.json --out model.q.json\n"
-		    "  kmlb quantize --model run/model.json --out model.q.json --frac-bits 12 --data seed.csv");
+		    "  kmlb quantize --model run/model.json --out model.q.json --frac-bits 12 --in seed.csv");
 	sub->final_callback([o, &job] { job = [o] { return run_quantize(*o); }; });
 }
 

@@ -75,15 +75,13 @@ std::vector<Row> build_rows(const json &s)
 	const auto agreement = num(s, {"agreement"});
 	const auto decisions = num(s, {"decisions"});
 	rows.push_back({"live agreement (model vs kernel)",
-			agreement ? fmt::format("{:.3f} % of {:.0f} decisions", *agreement * 100.0,
-						decisions.value_or(0))
+			agreement ? fmt::format("{:.5f} of {:.0f} decisions", *agreement, decisions.value_or(0))
 				  : "n/a (no decisions)",
-			"99.24 % (10-fold CV, offline)"});
+			"0.9924 (10-fold CV, offline)"});
 	const auto ha = num(s, {"heuristic_agreement"});
 	if (ha)
 		rows.push_back({"  of which heuristic part",
-				fmt::format("{:.3f} % of {:.0f}", *ha * 100.0,
-					    num(s, {"heuristic_decisions"}).value_or(0)),
+				fmt::format("{:.5f} of {:.0f}", *ha, num(s, {"heuristic_decisions"}).value_or(0)),
 				""});
 	const std::string unit = s.contains("cost") && s["cost"].is_object() ? s["cost"].value("unit", "") : "";
 	{
@@ -198,6 +196,12 @@ std::vector<std::string> write_plots(const std::string &dir, const json &s, std:
 		note = kNoGnuplotNote;
 		return {};
 	}
+	// Every plot names the run it shows (gnuplot quoting: ' doubled).
+	std::string run_title = fmt::format("kmlb vm deploy {}", dir);
+	if (s.contains("mode") && s["mode"].is_string())
+		run_title += fmt::format(" (--mode {})", s["mode"].get<std::string>());
+	for (size_t p = 0; (p = run_title.find('\'', p)) != std::string::npos; p += 2)
+		run_title.insert(p, "'");
 	// Run-queue distributions (Chen's Figure 5): relative frequency per value.
 	std::string rq = "# value native_maxdiff model_maxdiff native_total model_total\n";
 	auto freq = [&](const char *what, const char *cfg, int k) {
@@ -247,22 +251,23 @@ std::vector<std::string> write_plots(const std::string &dir, const json &s, std:
 		"set terminal svg size 900,380 dynamic background '#ffffff'\n"
 		"set style data histogram\nset style histogram clustered gap 1\n"
 		"set style fill solid 0.7 border -1\nset key top right\nset grid ytics\n"
-		"set output '{0}/rq.svg.tmp'\nset multiplot layout 1,2\n"
+		"set output '{0}/rq.svg.tmp'\nset multiplot layout 1,2 title '{1}' noenhanced\n"
 		"set title 'max - min run-queue length across CPUs (10 Hz)'\n"
 		"set xlabel 'tasks'\nset ylabel 'fraction of samples'\n"
 		"plot '{0}/rq.dat' using 2:xtic(1) title 'native', '' using 3 title 'model'\n"
 		"set title 'total run-queue length'\n"
 		"plot '{0}/rq.dat' using 4:xtic(1) title 'native', '' using 5 title 'model'\n"
 		"unset multiplot\n"
-		"set output '{0}/cost.svg.tmp'\nset title 'median cost relative to native'\n"
+		"set output '{0}/cost.svg.tmp'\nset title '{1}: median cost relative to native (TCG)' noenhanced\n"
 		"set xlabel ''\nset ylabel 'model / native'\nset yrange [0:*]\n"
 		"plot '{0}/cost.dat' using 2:xtic(1) title 'native', '' using 3 title 'kmlb model', "
 		"'' using 4 title 'Chen 2020'\n"
-		"set output '{0}/bench.svg.tmp'\nset title 'benchmark runtime, median relative to native (bars: min..max)'\n"
+		"set output '{0}/bench.svg.tmp'\n"
+		"set title '{1}: benchmark runtime, median relative to native (bars: min..max)' noenhanced\n"
 		"set style histogram errorbars gap 1 lw 1\n"
 		"plot '{0}/bench.dat' using 2:4:5:xtic(1) title 'native', '' using 3:6:7 title 'model'\n",
-		dir);
-	PlotResult plots = run_gnuplot(dir, script, {"rq.svg", "cost.svg", "bench.svg"});
+		dir, run_title);
+	PlotResult plots = run_gnuplot(dir, script, {"rq.svg", "cost.svg", "bench.svg"}, run_title);
 	note = plots.note;
 	return plots.made;
 }
@@ -294,7 +299,7 @@ std::string markdown(const json &s, const std::vector<Row> &rows, const std::vec
 					  num(p, {"load_pct"}).value_or(0), p.value("mode", "?"),
 					  num(p, {"counters", "calls"}).value_or(0),
 					  num(p, {"counters", "decisions"}).value_or(0),
-					  ag ? fmt::format("{:.3f} %", *ag * 100) : "-",
+					  ag ? fmt::format("{:.5f}", *ag) : "-",
 					  num(p, {"counters", "overrides"}).value_or(0),
 					  fmt_cost(num(p, {"cost_tsc", p.value("mode", "") == "substitute"
 									       ? "cmt_substitute_tsc" : "cmt_shadow_tsc", "p50"}), unit),

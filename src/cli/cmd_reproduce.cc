@@ -9,6 +9,7 @@
 
 #include "atomic_file.h"
 #include "command.h"
+#include "flag_checks.h"
 #include "exit_codes.h"
 #include "fixed_point.h"
 #include "generator.h"
@@ -35,6 +36,11 @@ struct Run {
 
 int run_reproduce(const ReproduceOptions &o)
 {
+	// --json prints the JSON instead of the text, as in every command.
+	std::unique_ptr<FILE, int (*)(FILE *)> null_out(o.json ? std::fopen("/dev/null", "w") : nullptr, [](FILE *f) {
+		return f ? std::fclose(f) : 0;
+	});
+	FILE *text = null_out ? null_out.get() : stdout;
 	const auto start = std::chrono::steady_clock::now();
 	std::error_code ec;
 	std::filesystem::create_directories(o.out, ec);
@@ -48,7 +54,7 @@ int run_reproduce(const ReproduceOptions &o)
 	const Dataset data = prep(trace, FeatureSet::kSeed);
 	write_data_with_sidecar(o.out + "/seed.csv", data.to_csv(),
 				{{"kind", "features"}, {"feature_set", "seed"}, {"rows", data.rows},
-				 {"generator", {{"preset", "seed"}, {"seed", o.seed}, {"kernel", "5.15"}}}});
+				 {"generator", {{"preset", "seed"}, {"seed", o.seed}, {"kernel", "5.15"}, {"teacher", "5.15"}}}});
 	if (!o.quiet)
 		fmt::print(stderr, "kmlb: seed preset, {} rows, seed {} -> {}/seed.csv\n", data.rows, o.seed, o.out);
 
@@ -61,18 +67,19 @@ int run_reproduce(const ReproduceOptions &o)
 	const std::vector<Run> runs = {{"report", report}, {"recommended", recommended}, {"chen-15-10-1", chen}};
 
 	nlohmann::json results = nlohmann::json::array();
-	fmt::print("kmlb reproduce: the seed report's data set ({} rows, seed {}), hold-out {} rows\n\n", data.rows,
+	fmt::print(text, "kmlb reproduce: the seed report's data set ({} rows, seed {}), hold-out {} rows\n\n", data.rows,
 		   o.seed, static_cast<size_t>(std::llround(data.rows * report.test_fraction)));
 	const Calibration cal = calibration_from_dataset(data, o.out + "/seed.csv");
-	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}\n", "model / protocol", "params", "accuracy",
+	fmt::print(text, "{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}\n", "model / protocol", "params", "accuracy",
 		   "misclassified", "fixed point", "epochs", "seconds");
-	fmt::print("{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}\n", "seed report (Keras, as published)", "573",
-		   "99 %", "106 / 21600", "-", "-", "-");
+	fmt::print(text, "{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}\n", "seed report (Keras, as published)", "573",
+		   "0.99", "106 / 21600", "-", "-", "-");
 	for (const Run &run : runs) {
 		EpochProgress progress(run.name, run.config.folds, run.config.max_epochs, o.quiet);
 		TrainHooks hooks;
 		hooks.on_epoch = [&progress](const EpochRecord &r) { progress(r); };
 		const TrainResult r = train(data, run.config, hooks);
+		progress.finish();  // end the status line before the table row
 		write_training_outputs(o.out + "/" + run.name, r, run.config, data);
 		size_t epochs = 0;
 		for (const FoldResult &f : r.folds)
@@ -92,8 +99,8 @@ int run_reproduce(const ReproduceOptions &o)
 		const QuantizeResult q = quantize(file, calibration_rows(cal, split.train, cal.name + " (training rows)"), {});
 		save_fixed_model(o.out + "/" + run.name + "/model.q.json", q.model);
 		const FixedScore fixed = score_fixed(r.model, q.model, cal, split.test);
-		fmt::print("{:<34} {:>7} {:>9.4f}% {:>7} / {:<6} {:>11} {:>7} {:>8.1f}\n", label, r.model.param_count(),
-			   100.0 * r.test.accuracy, r.test.misclassified, r.test.rows, fixed.fixed_misclassified, epochs,
+		fmt::print(text, "{:<34} {:>7} {:>10.5f} {:>7} / {:<6} {:>11} {:>7} {:>8.1f}\n", label, r.model.param_count(),
+			   r.test.accuracy, r.test.misclassified, r.test.rows, fixed.fixed_misclassified, epochs,
 			   r.seconds);
 		std::fflush(stdout);
 		nlohmann::json j = training_metrics(r, run.config, data);
@@ -112,7 +119,7 @@ int run_reproduce(const ReproduceOptions &o)
 				  {"runs", results},
 				  {"seconds", secs}};
 	write_file_atomic(o.out + "/reproduce.json", summary.dump(2) + "\n");
-	fmt::print("\nfixed point: misclassified hold-out rows of the same model quantized by kmlb quantize\n"
+	fmt::print(text, "\nfixed point: misclassified hold-out rows of the same model quantized by kmlb quantize\n"
 		   "{:.1f} s in all; models (float and model.q.json), metrics, histories and plots in {}/\n",
 		   secs, o.out);
 	if (o.json)
@@ -125,10 +132,10 @@ void add_reproduce(CLI::App &app, Job &job)
 	auto o = std::make_shared<ReproduceOptions>();
 	CLI::App *sub = app.add_subcommand(
 		"reproduce", "The seed report's study end to end: its data set, its protocol, kmlb's, and Chen's model");
-	sub->add_option("--seed", o->seed, "seed of the data set and of training")->capture_default_str();
+	sub->add_option("--seed", o->seed, "seed of the data set and of training")->check(seed_range())->capture_default_str();
 	sub->add_option("--out", o->out, "output directory")->capture_default_str();
 	sub->add_flag("--quiet", o->quiet, "no progress on stderr");
-	sub->add_flag("--json", o->json, "also print reproduce.json to stdout");
+	sub->add_flag("--json", o->json, "print reproduce.json to stdout instead of the table");
 	sub->footer("Examples:\n  kmlb reproduce\n  kmlb reproduce --seed 2 --out /tmp/r2");
 	sub->final_callback([o, &job] { job = [o] { return run_reproduce(*o); }; });
 }

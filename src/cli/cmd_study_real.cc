@@ -24,6 +24,7 @@
 #include "atomic_file.h"
 #include "ceiling.h"
 #include "command.h"
+#include "flag_checks.h"
 #include "exit_codes.h"
 #include "generator.h"
 #include "prep.h"
@@ -104,8 +105,8 @@ nlohmann::json score_json(const Score &s)
 
 std::string cell(const Score &s)
 {
-	return fmt::format("{:.4f} % ({}/{}) | {:.4f} %", 100.0 * s.eval.accuracy, s.eval.misclassified, s.eval.rows,
-			   100.0 * s.ceiling.accuracy());
+	return fmt::format("{:.6f} ({}/{}) | {:.6f}", s.eval.accuracy, s.eval.misclassified, s.eval.rows,
+			   s.ceiling.accuracy());
 }
 
 TrainConfig study_config(const StudyOptions &o)
@@ -144,7 +145,7 @@ RawTrace whole_run(const std::vector<Phase> &phases)
 // Study across kernels: runs[i] was recorded on o.kernels[i]; distilled[k]
 // is the model trained on distilled data labelled by kernel k's teacher.
 nlohmann::json across_kernels(const StudyOptions &o, const std::vector<std::vector<Phase>> &runs,
-			      const std::map<std::string, Mlp> &distilled)
+			      const std::map<std::string, Mlp> &distilled, FILE *text)
 {
 	const std::vector<std::string> &names = o.kernels;
 	std::vector<RawTrace> raw;
@@ -160,13 +161,13 @@ nlohmann::json across_kernels(const StudyOptions &o, const std::vector<std::vect
 	const auto label = [&](size_t r) { return fmt::format("{} {}", names[r], o.runs[r]); };
 	const auto run_json = [&](size_t r) { return nlohmann::json{{"run", o.runs[r]}, {"kernel", names[r]}}; };
 
-	fmt::print("\n## Across kernels\n\nTeacher of one kernel on the recorded decisions of another "
+	fmt::print(text, "\n## Across kernels\n\nTeacher of one kernel on the recorded decisions of another "
 		   "(agreement, disagreeing rows / rows):\n\n| teacher | recorded on | agreement |\n|---|---|---:|\n");
 	for (const auto &[k, unused] : distilled) {
 		const KernelVersion v = parse_kernel_version(k);
 		for (size_t r = 0; r < runs.size(); ++r) {
 			const Agreement a = compare_with_teacher(raw[r], v);
-			fmt::print("| {} | {} | {:.4f} % ({}/{}) |\n", k, label(r), 100.0 * a.agreement(), a.disagree,
+			fmt::print(text, "| {} | {} | {:.6f} ({}/{}) |\n", k, label(r), a.agreement(), a.disagree,
 				   a.recorded);
 			j["teachers"].push_back({{"teacher", k},
 						 {"test", run_json(r)},
@@ -176,13 +177,13 @@ nlohmann::json across_kernels(const StudyOptions &o, const std::vector<std::vect
 		}
 	}
 
-	fmt::print("\nModels (`modern` features), each tested only on runs it never saw "
+	fmt::print(text, "\nModels (`modern` features), each tested only on runs it never saw "
 		   "(accuracy (misclassified/rows) | ceiling without loads):\n\n"
 		   "| trained on | tested on | accuracy | ceiling |\n|---|---|---:|---:|\n");
 	const auto add = [&](const char *key, const std::string &train_label, nlohmann::json train_json,
 			     const Mlp &model, size_t b) {
 		const Score sc = score(model, data[b]);
-		fmt::print("| {} | {} | {} |\n", train_label, label(b), cell(sc));
+		fmt::print(text, "| {} | {} | {} |\n", train_label, label(b), cell(sc));
 		nlohmann::json c = score_json(sc);
 		c["train"] = std::move(train_json);
 		c["test"] = run_json(b);
@@ -215,6 +216,11 @@ int run_study(const StudyOptions &opts)
 							  o.kernels.size(), o.runs.size()));
 	for (const std::string &k : o.kernels)
 		parse_kernel_version(k);
+	// --json prints the JSON instead of the text, as in every command.
+	std::unique_ptr<FILE, int (*)(FILE *)> null_out(o.json ? std::fopen("/dev/null", "w") : nullptr, [](FILE *f) {
+		return f ? std::fclose(f) : 0;
+	});
+	FILE *text = null_out ? null_out.get() : stdout;
 	nlohmann::json report = {{"schema_version", 1}, {"kernel", o.kernel}, {"seed", o.seed}, {"runs", nlohmann::json::array()}};
 
 	// Read every run first: bad input fails before minutes of training.
@@ -244,12 +250,12 @@ int run_study(const StudyOptions &opts)
 		const std::vector<Phase> &phases = runs[r];
 		const KernelVersion run_version = parse_kernel_version(o.kernels[r]);
 		nlohmann::json run = {{"dir", dir}, {"kernel", o.kernels[r]}, {"phases", nlohmann::json::array()}};
-		fmt::print("\n## {}\n\n| load | rows | can_migrate = 1 | kept rows | teacher {} agreement |\n|---:|---:|---:|---:|---:|\n",
+		fmt::print(text, "\n## {}\n\n| load | rows | can_migrate = 1 | kept rows | teacher {} agreement |\n|---:|---:|---:|---:|---:|\n",
 			   dir, o.kernels[r]);
 		for (const Phase &ph : phases) {
 			const Agreement a = compare_with_teacher(ph.trace, run_version);
-			fmt::print("| {} % | {} | {:.1f} % | {} | {:.4f} % ({}/{}) |\n", ph.load_pct, a.rows,
-				   a.rows ? 100.0 * a.migrate / a.rows : 0.0, a.kept, 100.0 * a.agreement(), a.agree, a.recorded);
+			fmt::print(text, "| {} % | {} | {:.1f} % | {} | {:.6f} ({}/{}) |\n", ph.load_pct, a.rows,
+				   a.rows ? 100.0 * a.migrate / a.rows : 0.0, a.kept, a.agreement(), a.agree, a.recorded);
 			run["phases"].push_back({{"load_pct", ph.load_pct}, {"teacher", a.to_json()}});
 		}
 		for (FeatureSet set : {FeatureSet::kSeed, FeatureSet::kModern}) {
@@ -264,20 +270,20 @@ int run_study(const StudyOptions &opts)
 			fmt::print(stderr, "kmlb: {} {} features: training on {} real rows ...\n", dir, set_name, all.rows);
 			nlohmann::json js = {{"feature_set", set_name}, {"rows", all.rows}};
 
-			fmt::print("\n{} features (accuracy (misclassified/rows) | ceiling without loads):\n\n"
+			fmt::print(text, "\n{} features (accuracy (misclassified/rows) | ceiling without loads):\n\n"
 				   "| trained on | tested on | accuracy | ceiling |\n|---|---|---:|---:|\n",
 				   set_name);
 			// In distribution: the trainer's stratified hold-out of the whole run.
 			const TrainResult whole = train(all, study_config(o));
 			const Score in_dist{whole.test, label_ceiling_without_loads(all), label_ceiling(all)};
-			fmt::print("| this run, 75 % | this run, 25 % hold-out | {} |\n", cell(in_dist));
+			fmt::print(text, "| this run, 75 % | this run, 25 % hold-out | {} |\n", cell(in_dist));
 			js["in_distribution"] = score_json(in_dist);
 
 			// Across load levels.
 			js["across_loads"] = nlohmann::json::array();
 			for (size_t a = 0; a < phases.size(); ++a) {
 				if (per_phase[a].rows < 100) {
-					fmt::print("| {} % | – | too few rows ({}) to train |\n", phases[a].load_pct, per_phase[a].rows);
+					fmt::print(text, "| {} % | – | too few rows ({}) to train |\n", phases[a].load_pct, per_phase[a].rows);
 					continue;
 				}
 				const Mlp model = train(per_phase[a], study_config(o)).model;
@@ -285,7 +291,7 @@ int run_study(const StudyOptions &opts)
 					if (a == b || per_phase[b].rows == 0)
 						continue;
 					const Score s = score(model, per_phase[b]);
-					fmt::print("| {} % load | {} % load | {} |\n", phases[a].load_pct, phases[b].load_pct, cell(s));
+					fmt::print(text, "| {} % load | {} % load | {} |\n", phases[a].load_pct, phases[b].load_pct, cell(s));
 					nlohmann::json j = score_json(s);
 					j["train_load_pct"] = phases[a].load_pct;
 					j["test_load_pct"] = phases[b].load_pct;
@@ -296,7 +302,7 @@ int run_study(const StudyOptions &opts)
 			// Distilled data -> real rows.
 			const Mlp &synthetic = set == FeatureSet::kSeed ? synthetic_seed : synthetic_modern.at(o.kernels[r]);
 			const Score syn = score(synthetic, all);
-			fmt::print("| distilled: {} | all real rows | {} |\n",
+			fmt::print(text, "| distilled: {} | all real rows | {} |\n",
 				   set == FeatureSet::kSeed ? "`seed` preset (the report's data)" : "idle+balanced+overloaded presets",
 				   cell(syn));
 			js["synthetic_to_real"] = score_json(syn);
@@ -305,7 +311,7 @@ int run_study(const StudyOptions &opts)
 		report["runs"].push_back(run);
 	}
 	if (std::set<std::string>(o.kernels.begin(), o.kernels.end()).size() > 1)
-		report["across_kernels"] = across_kernels(o, runs, synthetic_modern);
+		report["across_kernels"] = across_kernels(o, runs, synthetic_modern, text);
 	if (!o.out.empty())
 		write_file_atomic(o.out, report.dump(2) + "\n");
 	if (o.json)
@@ -322,12 +328,16 @@ void add_study_real(CLI::App &app, Job &job)
 	sub->add_option("--kernels", o->kernels,
 			"kernel of each run, in --runs order (e.g. 6.1,6.12,7.x); several kernels add the study across kernels")
 		->delimiter(',');
-	sub->add_option("--seed", o->seed, "seed of training and of the distilled data")->capture_default_str();
+	sub->add_option("--seed", o->seed, "seed of training and of the distilled data")
+		->check(seed_range())
+		->capture_default_str();
 	sub->add_option("--synthetic-rows", o->synthetic_rows,
-			"states per distilled data set (default: the seed preset's 86,400 and 50,000 per load preset)");
-	sub->add_option("--epochs", o->epochs, "cap on epochs per fold (default: the recommended protocol's)");
+			"states per distilled data set (default: the seed preset's 86,400 and 50,000 per load preset)")
+		->check(int_range(1, kMaxRows));
+	sub->add_option("--epochs", o->epochs, "cap on epochs per fold (default: the recommended protocol's)")
+		->check(int_range(1, 1'000'000));
 	sub->add_option("--out", o->out, "write the results as JSON here");
-	sub->add_flag("--json", o->json, "also print the JSON to stdout");
+	sub->add_flag("--json", o->json, "print the results as JSON instead of the tables");
 	sub->footer("Example:\n  kmlb vm collect --seconds 60 --out runs/2s\n"
 		    "  kmlb study-real --runs runs/2s,runs/4n --out runs/study.json\n"
 		    "  kmlb study-real --runs a/2s,b/2s,c/2s --kernels 6.1,6.12,7.x --out runs/across.json");

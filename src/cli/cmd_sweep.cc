@@ -18,6 +18,7 @@
 
 #include "atomic_file.h"
 #include "command.h"
+#include "flag_checks.h"
 #include "subprocess.h"
 #include "temp_dir.h"
 #include "dataset.h"
@@ -274,11 +275,16 @@ void add_sweep(CLI::App &app, Job &job)
 	auto o = std::make_shared<SweepOptions>();
 	CLI::App *sub = app.add_subcommand("sweep", "Train, quantize and measure a grid of model sizes; Pareto table");
 	sub->add_flag("--quick", o->quick, "a smaller grid: widths 2,4,8,16 x depths 1,2 (about 2 minutes; full: about 7)");
-	sub->add_option("--widths", o->widths, "hidden widths (default 2,3,4,6,8,12,16)")->delimiter(',');
+	sub->add_option("--widths", o->widths, "hidden widths (default 2,3,4,6,8,12,16)")
+		->delimiter(',')
+		->check(int_range(1, kMaxHiddenWidth));
 	sub->add_option("--depths", o->depths, "hidden layers (default 1,2,3); every layer has the same width")
-		->delimiter(',');
+		->delimiter(',')
+		->check(int_range(1, kMaxHiddenLayers));
 	sub->add_option("--out", o->out, "results file")->capture_default_str();
-	sub->add_option("--reps", o->reps, "timed batches per model (kmlb bench infer --reps)")->capture_default_str();
+	sub->add_option("--reps", o->reps, "timed batches per model (kmlb bench infer --reps)")
+		->check(int_range(1, 1'000'000))
+		->capture_default_str();
 	sub->add_flag("--no-callgrind", o->no_callgrind, "skip instruction counts (the Pareto front then uses parameters)");
 	sub->add_option("--keep-models", o->keep_models, "directory to keep every model and its quantized form");
 	sub->add_flag("--json", o->json, "print sweep.json to stdout instead of the table");

@@ -6,7 +6,9 @@
 
 #include "atomic_file.h"
 #include "command.h"
+#include "flag_checks.h"
 #include "dataset.h"
+#include "exit_codes.h"
 #include "progress.h"
 #include "train_flags.h"
 #include "training_outputs.h"
@@ -59,8 +61,14 @@ int run_verified_train(const TrainOptions &o, const Dataset &d, const TrainConfi
 
 int run_train(const TrainOptions &o)
 {
-	const Dataset d = read_features_csv(o.data);
+	require_input(o.data);
 	TrainConfig c = o.flags.config();
+	const Dataset d = read_features_csv(o.data);
+	if (d.rows == 0)
+		throw Error(ExitCode::kBadData,
+			    fmt::format("{}: no data rows (only the header): nothing to train on; "
+					"kmlb generate --out FILE writes a data set",
+					o.data));
 	EpochProgress progress(c.name, c.folds, c.max_epochs, o.quiet);
 	TrainHooks hooks;
 	hooks.on_epoch = [&progress](const EpochRecord &r) { progress(r); };
@@ -69,14 +77,17 @@ int run_train(const TrainOptions &o)
 	if (o.verify_rounds)
 		return run_verified_train(o, d, c, hooks);
 	const TrainResult r = train(d, c, hooks);
+	progress.finish();  // the status line ends before any result is printed
 	const std::string plot_note = write_training_outputs(o.out, r, c, d);
 	if (o.json) {
 		fmt::print("{}\n", training_metrics(r, c, d).dump(2));
 	} else {
 		fmt::print("{}: {} protocol, {} params, test accuracy {:.5f} ({} of {} misclassified), "
-			   "chosen fold {}, {:.1f} s, {:.0f} samples/s\n",
+			   "final model {}, {:.1f} s, {:.0f} samples/s\n",
 			   o.out, c.name, r.model.param_count(), r.test.accuracy, r.test.misclassified, r.test.rows,
-			   r.chosen_fold + 1, r.seconds, r.samples_per_second);
+			   r.refit ? std::string("refit (on all non-test rows)")
+				   : EpochProgress::stage_name(r.chosen_fold, c.folds),
+			   r.seconds, r.samples_per_second);
 	}
 	if (!plot_note.empty())
 		fmt::print(stderr, "kmlb: {}\n", plot_note);
@@ -87,19 +98,19 @@ void add_train(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<TrainOptions>();
 	CLI::App *sub = app.add_subcommand("train", "Train the MLP on a features CSV (hold-out, K-fold CV, early stopping)");
-	sub->add_option("--data", o->data, "features CSV (from kmlb generate or kmlb prep)")->required();
+	add_input_option(sub, o->data, "features CSV (from kmlb generate or kmlb prep) (required)");
 	sub->add_option("--out", o->out, "output directory: model.json, metrics.json, history.csv, training-curves.svg")
 		->required();
 	o->flags.add_to(sub);
 	sub->add_flag("--quiet", o->quiet, "no progress on stderr");
-	sub->add_flag("--json", o->json, "print metrics.json to stdout");
+	sub->add_flag("--json", o->json, "print metrics.json to stdout instead of the summary line");
 	sub->add_option("--verify-rounds", o->verify_rounds,
 			"counterexample-guided training: quantize, kmlb verify, add the counterexamples and train "
 			"again, at most N trainings (exit 1 if never verified)");
 	sub->add_option("--kernel", o->kernel, "teacher version for --verify-rounds")->capture_default_str();
-	sub->footer("Examples:\n  kmlb train --data seed.csv --out run\n"
-		    "  kmlb train --data seed.csv --out report --protocol report\n"
-		    "  kmlb train --data seed.csv --out chen --hidden 10");
+	sub->footer("Examples:\n  kmlb train --in seed.csv --out run\n"
+		    "  kmlb train --in seed.csv --out report --protocol report\n"
+		    "  kmlb train --in seed.csv --out chen --hidden 10 --quiet");
 	sub->final_callback([o, &job] { job = [o] { return run_train(*o); }; });
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "flag_checks.h"
 #include "exit_codes.h"
 #include "subprocess.h"
 
@@ -46,16 +47,21 @@ void add_vm(CLI::App &app, Job &job)
 	auto o = std::make_shared<VmOptions>();
 	CLI::App *vm = app.add_subcommand("vm", "Real kernels in a QEMU guest (Debian 6.1/6.12/7.x, NUMA + SMT, TCG)");
 	vm->require_subcommand(1);
+	vm->footer("Examples:\n  kmlb vm collect --seconds 60 --out runs/2s\n"
+		   "  kmlb vm deploy --mode replace --seconds 30 --out runs/replace\n"
+		   "  kmlb vm deploy --help       the flags of one guest job");
 
 	CLI::App *collect = vm->add_subcommand("collect", "Record real can_migrate_task() decisions with the eBPF collector");
 	collect->add_option("--kernel", o->kernel,
 			    "kernel line: 6.1 (bookworm), 6.12 (bookworm-backports) or 7 (trixie-backports, 7.x)")
 		->capture_default_str();
-	collect->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
+	collect->add_option("--seconds", o->seconds, "workload seconds per load phase")
+		->check(int_range(1, 86400))
+		->capture_default_str();
 	collect->add_option("--out", o->out, "output directory: raw.csv, summary.json, ...")->required();
 	collect->add_option("--layout", o->layout, "2socket (2 nodes) or 4node")->capture_default_str();
 	collect->add_option("--load", o->load, "load phases in % of the 8 vCPUs")->capture_default_str();
-	collect->add_option("--seed", o->seed, "workload seed")->capture_default_str();
+	collect->add_option("--seed", o->seed, "workload seed")->check(seed_range())->capture_default_str();
 	collect->footer("Examples:\n  kmlb vm collect --seconds 60 --out runs/2s\n"
 			"  kmlb vm collect --kernel 6.12 --layout 4node --seconds 60 --out runs/4n-6.12");
 	collect->final_callback([o, &job] {
@@ -76,16 +82,23 @@ void add_vm(CLI::App &app, Job &job)
 	deploy->add_option("--mode", o->mode,
 			   "shadow (count agreement), replace (the kernel decides, then the model's answer "
 			   "is returned) or substitute (the model decides in the function's place)")
+		->check(CLI::IsMember({"shadow", "replace", "substitute"}))
 		->capture_default_str();
 	deploy->add_option("--timing", o->timing,
 			   "tcg (multi-threaded TCG) or icount (-icount shift=0: costs are instruction counts)")
+		->check(CLI::IsMember({"tcg", "icount"}))
 		->capture_default_str();
 	deploy->add_option("--soak", o->soak, "also N insmod/rmmod cycles with mode switches under 200 % load")
+		->check(int_range(0, 100000))
 		->capture_default_str();
-	deploy->add_option("--seconds", o->seconds, "workload seconds per load phase")->capture_default_str();
+	deploy->add_option("--seconds", o->seconds, "workload seconds per load phase")
+		->check(int_range(1, 86400))
+		->capture_default_str();
 	deploy->add_option("--out", o->out, "output directory: summary.json, ...")->required();
 	deploy->add_option("--load", o->load, "load phases in % of the 8 vCPUs")->capture_default_str();
-	deploy->add_option("--reps", o->reps, "repetitions of each parallel benchmark")->capture_default_str();
+	deploy->add_option("--reps", o->reps, "repetitions of each parallel benchmark")
+		->check(int_range(1, 1000))
+		->capture_default_str();
 	deploy->add_option("--model", o->model, "model.json to run (default: trained on distilled 6.1 data, cached)");
 	deploy->add_option("--train-raw", o->train_raw, "also train on these real traces (comma-separated raw CSVs)");
 	deploy->footer("Examples:\n  kmlb vm deploy --mode shadow --seconds 30 --out runs/shadow\n"
@@ -94,13 +107,6 @@ void add_vm(CLI::App &app, Job &job)
 		       "  kmlb report --in runs/icount");
 	deploy->final_callback([o, &job] {
 		job = [o]() -> int {
-			if (o->mode != "shadow" && o->mode != "replace" && o->mode != "substitute")
-				throw Error(ExitCode::kUsage,
-					    fmt::format("--mode is shadow, replace or substitute, not '{}'", o->mode));
-			if (o->timing != "tcg" && o->timing != "icount")
-				throw Error(ExitCode::kUsage, fmt::format("--timing is tcg or icount, not '{}'", o->timing));
-			if (o->soak < 0)
-				throw Error(ExitCode::kUsage, fmt::format("--soak is a number of cycles >= 0, not {}", o->soak));
 			std::vector<std::string> args = {"--mode", o->mode, "--seconds", std::to_string(o->seconds),
 							  "--out", o->out, "--loads", o->load, "--reps", std::to_string(o->reps),
 							  "--timing", o->timing, "--soak", std::to_string(o->soak)};
