@@ -10,10 +10,12 @@
 #    decisions, completes its workloads and flips no hard refusal; a planted
 #    fault is caught; wrong offsets are refused or left to the kernel;
 #    reloads and mode switches under load; dmesg clean); no crashed boot;
-#    agreement 1.0 over at least 200 decisions (every decision is
-#    reproduced, as the README claims); 0 hard-check, side-effect and
-#    teacher mismatches, 0 fallbacks, 0 nmissed; the soak ran all its
-#    cycles with 0 oopses and 0 warnings.
+#    the module's recomputation reproduces every kernel decision
+#    (teacher_mismatch 0, as the README claims); the learnt model agrees
+#    with the kernel on at least 99 % of at least 200 decisions (the README
+#    states what was measured: it is a learnt model, not an exact copy);
+#    0 hard-check and side-effect mismatches, 0 fallbacks, 0 nmissed; the
+#    soak ran all its cycles with 0 oopses and 0 warnings.
 # About 4 minutes on 2 host cores (plus about a minute to train the model
 # the first time, cached afterwards). Exit 0 ok, 1 failure, 77 if qemu
 # cannot run here at all.
@@ -64,8 +66,11 @@ if s.get("crashed_boots") != 0:
     bad.append("crashed boots: %s" % s.get("crashed_boots"))
 if s.get("decisions", 0) < 200:
     bad.append("only %s decisions" % s.get("decisions"))
-if s.get("agreement") != 1.0:
-    bad.append("agreement %s != 1.0" % s.get("agreement"))
+if (s.get("agreement") or 0) < 0.99:
+    bad.append("agreement %s < 0.99" % s.get("agreement"))
+v = (s.get("safety_counters") or {}).get("verify") or {}
+if not v.get("decisions") or v.get("agreements", 0) < 0.99 * v["decisions"]:
+    bad.append("verification: model agrees on %s of %s decisions" % (v.get("agreements"), v.get("decisions")))
 for k in ("hard_mismatches", "side_effect_mismatches", "teacher_mismatch", "fallbacks", "nmissed"):
     if s.get(k) != 0:
         bad.append("%s = %s" % (k, s.get(k)))
