@@ -15,7 +15,9 @@
 # thread; the guest TSC counts executed instructions, so the module's costs
 # are instruction counts); the guest boots with maxcpus=1 and brings the
 # other CPUs online from init. --soak N adds N insmod/rmmod cycles with mode
-# switches under 200 % load.
+# switches under 200 % load. KMLB_ACCEL=tcg,thread=single runs a TCG guest on
+# one host thread (the soak of the README; see kernel/README.md on the crash
+# under multi-threaded TCG).
 #
 # Without --model, a model is trained on the spot and cached per kmlb binary
 # (kmlb generate --kernel 6.1 --features modern, presets balanced, overloaded

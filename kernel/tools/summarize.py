@@ -336,6 +336,8 @@ def main():
         "hard_mismatches": (extras.get("verify") or {}).get("hard_mismatches"),
         "side_effect_mismatches": (extras.get("verify") or {}).get("side_mismatches"),
         "verified_calls": (extras.get("verify") or {}).get("side_checked"),
+        "verify_agreement": ratio((extras.get("verify") or {}).get("agreements", 0),
+                                  (extras.get("verify") or {}).get("decisions", 0)),
         "nmissed": totals.get("cmt_nmissed", 0),
         "crashed_boots": a.crashed_boots,
         "stalled_boots": a.stalled_boots,

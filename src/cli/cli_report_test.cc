@@ -15,15 +15,19 @@ using testing::run_kmlb;
 using testing::TempDir;
 
 constexpr const char *kSummary = R"({
-  "schema": "kmlb-deploy-summary", "schema_version": 1, "mode": "replace",
+  "schema": "kmlb-deploy-summary", "schema_version": 2, "mode": "substitute",
   "agreement": 0.9995, "decisions": 2000, "heuristic_agreement": 0.9994,
-  "heuristic_decisions": 1900, "overrides": 1, "overrides_hard": 0,
+  "heuristic_decisions": 1900, "overrides": 1, "substituted": 1990,
+  "hard_mismatches": 0, "side_effect_mismatches": 0, "verified_calls": 1500,
+  "nmissed": 0, "crashed_boots": 0,
+  "soak": {"cycles": 300, "mode_switches": 10200, "crashes": 0, "oopses": 0, "warnings": 0},
   "fallbacks": 0, "teacher_mismatch": 0,
   "disagreements_by_reason": {"cache_cold.kernel1": 1},
   "cost": {
-    "can_migrate_task": {"native_median_ns": 2000, "model_median_ns": 3000, "ratio": 1.5},
-    "load_balance": {"native_median_ns": 40000, "model_median_ns": 42000, "ratio": 1.05},
-    "model_only": {"count": 10, "p50": 700}
+    "unit": "instructions",
+    "can_migrate_task": {"native": {"p50": 100}, "model": {"p50": 150}, "ratio": 1.5},
+    "load_balance": {"no_module": 40000, "model": 42000, "ratio_model_to_no_module": 1.05},
+    "model_alone": {"count": 10, "p50": 700}
   },
   "rq_maxdiff": {"native": {"samples": 4, "mean": 1.5, "p90": 2, "max": 2,
                             "histogram": {"1": 2, "2": 2}},
@@ -36,12 +40,12 @@ constexpr const char *kSummary = R"({
                           "model": {"runs_s": [1.02, 1.0, 1.05], "median_s": 1.02, "min_s": 1.0,
                                     "max_s": 1.05, "spread": 0.05},
                           "ratio": 1.02}},
-  "phases": [{"load_pct": 200, "config": "model", "mode": "replace",
+  "phases": [{"load_pct": 200, "config": "model", "mode": "substitute",
               "counters": {"calls": 10, "decisions": 8, "overrides": 1},
-              "latency_ns": {"cmt_hooked_ns": {"p50": 3000}}, "rq_maxdiff": {"mean": 1.25},
-              "agreement": 0.875}],
-  "checks": {"module_loads": "ok", "final_unload": "ok", "overrides_hard_final": 0},
-  "run": {"kernel": "6.1.0-99-amd64", "model_header": "export-c"}
+              "cost_tsc": {"cmt_substitute_tsc": {"p50": 150}, "model_tsc": {"p50": 70}},
+              "rq_maxdiff": {"mean": 1.25}, "agreement": 0.875}],
+  "checks": {"module_loads": "ok", "final_unload": "ok", "verify_side_effects": "ok"},
+  "run": {"kernel": "6.1.0-99-amd64", "model_header": "export-c", "timing": "icount"}
 })";
 
 TEST(CliReport, TableBesideChenAndReportFile)
@@ -51,7 +55,11 @@ TEST(CliReport, TableBesideChenAndReportFile)
 	const auto r = run_kmlb("report --in " + dir.path().string());
 	ASSERT_EQ(r.exit_code, 0) << r.output;
 	EXPECT_NE(r.output.find("0.99950 of 2000 decisions"), std::string::npos) << r.output;
-	EXPECT_NE(r.output.find("x1.50 (+50 %)"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("100 instr -> 150 instr  x1.50 (+50 %)"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("x1.05 (+5 %)"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("700 instr"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("0 / 0 (1500)"), std::string::npos) << r.output;
+	EXPECT_NE(r.output.find("300, 10200, 0, 0, 0"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("x1.36 (+36 %)"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("x1.13 (+13 %)"), std::string::npos) << r.output;
 	EXPECT_NE(r.output.find("fibo runtime, median of 3"), std::string::npos) << r.output;
