@@ -34,7 +34,8 @@ t0=$(date +%s)
 	--out "$WORK/raw.csv" >/dev/null || fail "kmlb generate"
 mkdir -p "$WORK/inc"
 # any exported header declares struct kmlb_state in full
-"$KMLB" export-c --model "$REPO/tests/data/fixed_seed_573.model.json" --out "$WORK/inc/kmlb_model.h" >/dev/null ||
+# (the verified fixture: its header compiles without KMLB_ALLOW_UNVERIFIED)
+"$KMLB" export-c --model "$REPO/tests/data/verified_seed_573.model.json" --out "$WORK/inc/kmlb_model.h" >/dev/null ||
 	fail "kmlb export-c for the host check"
 cc -O2 -Wall -I"$WORK/inc" -o "$WORK/input_test" "$KDIR_REPO/tools/input_test.c" || fail "input_test build"
 "$WORK/input_test" "$WORK/raw.csv" >"$WORK/input_test.out" ||

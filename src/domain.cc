@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <stdexcept>
 
+#include "exit_codes.h"
 #include "fixed_features.h"
 #include "prep.h"
 #include "raw_schema.h"
@@ -72,6 +73,11 @@ void set_idle(KernelState &s, IdleType t)
 VerifyDomain::VerifyDomain(FeatureSet set, KernelVersion kernel) : set_(set), kernel_(kernel)
 {
 	const bool modern = set == FeatureSet::kModern;
+	// 4.15 compares raw fault counts; numa_weight_delta is the score of 4.19+,
+	// so the modern features do not determine a 4.15 decision.
+	if (modern && kernel == KernelVersion::k4_15)
+		throw Error(ExitCode::kUsage, "the 'modern' domain needs a teacher from 4.19 on (4.15 compares raw "
+					      "faults, which the modern features do not carry); use --kernel 5.15 or later");
 	if (!modern) {
 		ratios_ = seed_ratios();
 		zero_ratio_ = std::find_if(ratios_.begin(), ratios_.end(), [](const FaultRatio &f) { return f.delta == 0; }) -

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "exit_codes.h"
 #include "fixed_features.h"
 #include "generator.h"
 #include "prep.h"
@@ -18,6 +19,14 @@ namespace {
 ModelFile fixture(const std::string &name)
 {
 	return load_model(std::string(KMLB_TEST_DATA_DIR) + "/fixed_seed_" + name + ".model.json");
+}
+
+// 15-15-12-10-1 trained with `kmlb train --verify-rounds 5` on the seed preset
+// plus the seed-domain preset (docs/verify.md): verified in its first round.
+const FixedModel &verified_573()
+{
+	static const FixedModel m = load_fixed_model(std::string(KMLB_TEST_DATA_DIR) + "/verified_seed_573.q.json");
+	return m;
 }
 
 const FixedModel &quantized(const std::string &name)
@@ -94,6 +103,10 @@ TEST(VerifyDomain, RegionsHaveOneLabelAndConsistentStates)
 {
 	for (FeatureSet set : {FeatureSet::kSeed, FeatureSet::kModern})
 		for (KernelVersion k : {KernelVersion::k4_15, KernelVersion::k5_15, KernelVersion::k6_6, KernelVersion::k6_18}) {
+			if (set == FeatureSet::kModern && k == KernelVersion::k4_15) {
+				EXPECT_THROW(VerifyDomain(set, k), Error);
+				continue;
+			}
 			const VerifyDomain d(set, k);
 			Rng rng(7);
 			for (const Region &r : d.regions())
@@ -152,11 +165,17 @@ TEST(Verify, AgreesWithBruteForceOnAReducedDomain)
 {
 	const VerifyDomain d = reduced(seed_domain(), 6, 3, 3, 4);
 	ASSERT_GT(d.regions().size(), 100u);
-	for (const char *name : {"573", "171"}) {
-		FixedModel m = quantized(name);
+	for (const char *name : {"573", "171", "verified"}) {
+		FixedModel m = std::string(name) == "verified" ? verified_573() : quantized(name);
 		for (int planted = 0; planted < 2; ++planted) {
-			if (planted)
+			if (planted && std::string(name) == "verified") {
+				// The output layer negated: every decision inverted.
+				for (int32_t &w : m.layers.back().weights)
+					w = -w;
+				m.layers.back().bias[0] = -m.layers.back().bias[0] - 1;
+			} else if (planted) {
 				m.layers[0].weights[8] += 1 << (m.frac_bits + 2);  // unit 0's src_len weight
+			}
 			const auto target = fixed_target(m);
 			const VerifyResult r = verify(d, *target);
 			const std::vector<size_t> truth = brute_force(d, *target);
@@ -169,8 +188,9 @@ TEST(Verify, AgreesWithBruteForceOnAReducedDomain)
 			expect_real_counterexamples(d, *target, r);
 			EXPECT_EQ(r.outcome == VerifyOutcome::kVerified, wrong == 0);
 			EXPECT_EQ(r.outcome == VerifyOutcome::kFalsified, wrong > 0);
-			if (planted)
+			if (planted) {
 				EXPECT_GT(wrong, 0u) << name << ": the planted weight changed nothing";
+			}
 		}
 	}
 }
@@ -191,34 +211,47 @@ TEST(Verify, FloatModelAgreesWithBruteForce)
 		expect_real_counterexamples(d, *target, r);
 		EXPECT_EQ(r.outcome == VerifyOutcome::kFalsified, wrong > 0);
 		EXPECT_EQ(r.outcome == VerifyOutcome::kVerified, wrong == 0);
-		if (planted)
+		if (planted) {
 			EXPECT_GT(wrong, 0u);
+		}
 	}
 }
 
-// A model exact on the reduced domain is verified there; a planted wrong
-// weight is found on the whole domain, and its counterexamples are real.
-TEST(Verify, VerifiesAnExactModelAndFindsAPlantedWeight)
+// A model exact on the reduced domain (brute force says so) is verified
+// there and on the whole domain; planted wrong weights are found on the
+// whole domain, and their counterexamples are real.
+TEST(Verify, VerifiesAnExactModelAndFindsPlantedWeights)
 {
 	const VerifyDomain small = reduced(seed_domain(), 6, 3, 3, 4);
-	const FixedModel &m = quantized("573");
-	const VerifyResult ok = verify(small, *fixed_target(m));
+	const FixedModel &m = verified_573();
+	for (size_t n : brute_force(small, *fixed_target(m)))
+		ASSERT_EQ(n, 0u);
+	const VerifyResult ok_small = verify(small, *fixed_target(m));
+	EXPECT_EQ(ok_small.outcome, VerifyOutcome::kVerified);
+	const VerifyResult ok = verify(seed_domain(), *fixed_target(m));
 	EXPECT_EQ(ok.outcome, VerifyOutcome::kVerified);
 	EXPECT_TRUE(ok.counterexamples.empty());
+	EXPECT_EQ(ok.undecided_boxes, 0u);
 
-	FixedModel bad = m;
-	// The output weight of the last hidden unit, negated.
-	bad.layers.back().weights.back() = -bad.layers.back().weights.back() * 4;
-	const auto target = fixed_target(bad);
-	const VerifyResult r = verify(small, *target);
-	EXPECT_EQ(r.outcome, VerifyOutcome::kFalsified);
-	EXPECT_FALSE(r.counterexamples.empty());
-	expect_real_counterexamples(small, *target, r);
+	// The output weight of the last hidden unit, negated; a first-layer
+	// weight on src_load (a load only the caps reach matters).
+	FixedModel neg = m, load = m;
+	neg.layers.back().weights.back() = -neg.layers.back().weights.back() * 4;
+	for (size_t o = 0; o < load.layers[0].outputs; ++o)
+		load.layers[0].weights[o * load.layers[0].inputs + 9] +=
+			(o % 2 ? -1 : 1) * (1 << std::max(0, load.layers[0].weight_frac_bits[o] - 4));
+	for (const FixedModel *bad : {&neg, &load}) {
+		const auto target = fixed_target(*bad);
+		const VerifyResult r = verify(seed_domain(), *target);
+		EXPECT_EQ(r.outcome, VerifyOutcome::kFalsified);
+		EXPECT_FALSE(r.counterexamples.empty());
+		expect_real_counterexamples(seed_domain(), *target, r);
+	}
 }
 
 TEST(Verify, BudgetExhaustedIsUnknownNeverVerified)
 {
-	const FixedModel &m = quantized("573");
+	const FixedModel &m = verified_573();
 	VerifyOptions opt;
 	opt.max_boxes = 3;
 	const VerifyResult r = verify(reduced(seed_domain(), 6, 3, 3, 4), *fixed_target(m), opt);

@@ -4,7 +4,9 @@
 // exported kernel code (`kmlb bench infer`, run as a child process, so the
 // numbers are the bench's own), and prints the Pareto table of size/cost
 // against accuracy. Names the smallest model that imitates the teacher
-// exactly in fixed point. Writes everything to sweep.json.
+// exactly in fixed point, and the smallest one kmlb verify proves exact over
+// the whole domain (trained on the presets plus the whole-domain preset,
+// counterexample-guided). Writes everything to sweep.json.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +31,7 @@
 #include "prep.h"
 #include "train_flags.h"
 #include "trainer.h"
+#include "verified_training.h"
 
 namespace kmlb::cli {
 
@@ -46,6 +49,8 @@ struct SweepOptions {
 	std::vector<size_t> widths, depths;
 	size_t reps = 100;
 	TrainFlags flags;
+	std::string features = "seed", kernel;
+	size_t verify_rounds = 3;
 };
 
 struct Entry {
@@ -58,10 +63,15 @@ struct Entry {
 	nlohmann::json bench;  // the kernel path's numbers from `kmlb bench infer`
 	double teacher_ns = 0;
 	bool pareto = false;
+	std::string inputs = "15";
+	VerifyOutcome verified = VerifyOutcome::kUnknown;  // of the last round
+	size_t rounds = 0;
+	size_t counterexamples = 0;  // of the last round
+	double verify_seconds = 0;   // all rounds
 
 	std::string shape() const
 	{
-		std::string s = "15";
+		std::string s = inputs;
 		for (size_t h : hidden)
 			s += fmt::format("-{}", h);
 		return s + "-1";
@@ -101,12 +111,16 @@ void mark_pareto(std::vector<Entry> &entries)
 	}
 }
 
-const Entry *smallest(const std::vector<Entry> &entries, bool all_rows)
+enum class Exact { kHoldout, kAllRows, kVerified };
+
+const Entry *smallest(const std::vector<Entry> &entries, Exact by)
 {
 	const Entry *best = nullptr;
 	for (const Entry &e : entries) {
-		const size_t wrong = all_rows ? e.all.fixed_misclassified : e.holdout.fixed_misclassified;
-		if (wrong != 0)
+		const bool exact = by == Exact::kVerified ? e.verified == VerifyOutcome::kVerified
+				   : by == Exact::kAllRows ? e.all.fixed_misclassified == 0
+							   : e.holdout.fixed_misclassified == 0;
+		if (!exact)
 			continue;
 		if (!best || e.params < best->params || (e.params == best->params && e.cost() < best->cost()))
 			best = &e;
@@ -136,6 +150,11 @@ nlohmann::json entry_json(const Entry &e)
 		{"teacher_ns", e.teacher_ns},
 		{"train_seconds", e.train_seconds},
 		{"pareto", e.pareto},
+		{"verify",
+		 {{"result", outcome_name(e.verified)},
+		  {"rounds", e.rounds},
+		  {"counterexamples", e.counterexamples},
+		  {"seconds", e.verify_seconds}}},
 	};
 	return j;
 }
@@ -157,12 +176,26 @@ int run_sweep(const SweepOptions &o)
 		if (d < 1 || d > 8)
 			throw Error(ExitCode::kUsage, fmt::format("--depths: {} is outside 1..8", d));
 	TrainConfig base = o.flags.config();
+	const FeatureSet set = parse_feature_set(o.features);
+	VerifiedTrainingOptions vopt;
+	vopt.kernel = parse_kernel_version(o.kernel.empty() ? (set == FeatureSet::kSeed ? "5.15" : "6.1") : o.kernel);
+	vopt.max_rounds = o.verify_rounds;
 
-	const GeneratedStates g = generate_states(preset_config(Preset::kSeed));
+	// The recommended data: the presets' distribution (seed: the report's
+	// data set; modern: the three load presets) plus the whole verify
+	// domain (generate --preset seed-domain|modern-domain), --seed 1.
 	RawTrace trace;
-	trace.rows = g.states;
-	const Dataset data = prep(trace, FeatureSet::kSeed);
-	const Calibration cal = calibration_from_states(g.states, FeatureSet::kSeed, "seed preset (generated, --seed 1)");
+	const std::vector<Preset> presets = set == FeatureSet::kSeed
+						    ? std::vector<Preset>{Preset::kSeed, Preset::kSeedDomain}
+						    : std::vector<Preset>{Preset::kIdle, Preset::kBalanced, Preset::kOverloaded,
+									  Preset::kModernDomain};
+	for (Preset p : presets) {
+		GeneratorConfig gc = preset_config(p);
+		gc.kernel = vopt.kernel;
+		const GeneratedStates g = generate_states(gc);
+		trace.rows.insert(trace.rows.end(), g.states.begin(), g.states.end());
+	}
+	const Dataset data = prep(trace, set);
 
 	// Models go to --keep-models, or to a directory removed at the end.
 	std::optional<TempDir> scratch;
@@ -179,21 +212,31 @@ int run_sweep(const SweepOptions &o)
 	for (size_t d : depths)
 		for (size_t w : widths) {
 			Entry e;
+			e.inputs = std::to_string(feature_count(set));
 			e.hidden.assign(d, w);
 			TrainConfig c = base;
 			c.hidden = e.hidden;
 			fmt::print(stderr, "kmlb sweep: [{}/{}] {}: training ({} protocol)...\n", entries.size() + 1, total,
 				   e.shape(), c.name);
-			const TrainResult r = train(data, c);
+			// Trained until verified (counterexample-guided, --verify-rounds),
+			// quantized on its training rows.
+			const VerifiedTrainingResult v = train_until_verified(data, c, vopt);
+			const TrainResult &r = v.train;
+			for (const VerifiedRound &vr : v.rounds)
+				e.verify_seconds += vr.verification.seconds;
 			e.train_seconds = r.seconds;
+			e.rounds = v.rounds.size();
+			e.verified = v.rounds.back().verification.outcome;
+			e.counterexamples = v.rounds.back().verification.counterexamples.size();
+			const Calibration cal = calibration_from_dataset(v.data, "training data");
 			ModelFile file;
 			file.model = r.model;
-			file.feature_set = FeatureSet::kSeed;
+			file.feature_set = set;
 			file.training = c;
 			file.data_hash = r.data_hash;
 			file.metrics = r.metrics_json(false);
 			e.params = r.model.param_count();
-			const FixedModel fixed = quantize(file, cal, {}).model;
+			const FixedModel &fixed = v.fixed;
 			e.frac_bits = fixed.frac_bits;
 			e.holdout = score_fixed(file.model, fixed, cal, holdout_split(cal.y, c).test);
 			e.holdout_reproduced = holdout_matches_metrics(file, e.holdout);
@@ -220,18 +263,25 @@ int run_sweep(const SweepOptions &o)
 	std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
 		return a.params != b.params ? a.params < b.params : a.shape() < b.shape();
 	});
-	const Entry *exact_holdout = smallest(entries, false);
-	const Entry *exact_all = smallest(entries, true);
+	const Entry *exact_holdout = smallest(entries, Exact::kHoldout);
+	const Entry *exact_all = smallest(entries, Exact::kAllRows);
+	const Entry *exact_verified = smallest(entries, Exact::kVerified);
 	const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
 	nlohmann::json out = {
 		{"schema_version", kSweepSchemaVersion},
-		{"data", {{"preset", "seed"}, {"rows", data.rows}, {"data_hash", data.content_hash()}}},
+		{"data",
+		 {{"presets", set == FeatureSet::kSeed ? "seed + seed-domain" : "idle + balanced + overloaded + modern-domain"},
+		  {"feature_set", feature_set_name(set)},
+		  {"kernel", canonical_name(vopt.kernel)},
+		  {"rows", data.rows},
+		  {"data_hash", data.content_hash()}}},
 		{"training", base.to_json()},
 		{"grid", {{"widths", widths}, {"depths", depths}}},
 		{"models", nlohmann::json::array()},
 		{"smallest_exact_holdout", exact_holdout ? nlohmann::json(exact_holdout->shape()) : nlohmann::json()},
 		{"smallest_exact_all_rows", exact_all ? nlohmann::json(exact_all->shape()) : nlohmann::json()},
+		{"smallest_verified", exact_verified ? nlohmann::json(exact_verified->shape()) : nlohmann::json()},
 		{"pareto_cost", o.no_callgrind ? "parameters" : "instructions per decision (callgrind)"},
 		{"seconds", seconds},
 	};
@@ -243,16 +293,19 @@ int run_sweep(const SweepOptions &o)
 		fmt::print("{}\n", out.dump(2));
 		return 0;
 	}
-	fmt::print("seed hold-out ({} rows) and all {} rows; kernel path = exported C, callgrind and wall time\n",
-		   entries.empty() ? 0 : entries.front().holdout.rows, data.rows);
-	fmt::print("{:<16} {:>6} {:>3}  {:>10} {:>10}  {:>9} {:>9}  {:>8} {:>7} {:>9} {:>7}  {}\n", "model", "params", "F",
-		   "hold float", "hold fixed", "all float", "all fixed", "instr", "instr/p", "ns", "vs tchr", "pareto");
+	fmt::print("'{}' features, {} rows ({}); hold-out and all rows of the last round; verify = kmlb verify of the "
+		   "fixed-point model over the whole domain (rounds); kernel path = exported C, callgrind and wall time\n",
+		   feature_set_name(set), data.rows, out["data"]["presets"].get<std::string>());
+	fmt::print("{:<16} {:>6} {:>3}  {:>10} {:>10}  {:>9} {:>9}  {:>13}  {:>8} {:>7} {:>9} {:>7}  {}\n", "model", "params",
+		   "F", "hold float", "hold fixed", "all float", "all fixed", "verify", "instr", "instr/p", "ns", "vs tchr",
+		   "pareto");
 	for (const Entry &e : entries) {
 		const bool has_ir = e.bench.is_object() && e.bench.contains("instructions");
 		const double ns = e.bench.is_object() ? e.bench.value("median_ns", 0.0) : 0.0;
-		fmt::print("{:<16} {:>6} {:>3}  {:>10} {:>10}  {:>9} {:>9}  {:>8} {:>7} {:>9.1f} {:>6.2f}x  {}\n", e.shape(),
-			   e.params, e.frac_bits, e.holdout.float_misclassified, e.holdout.fixed_misclassified,
+		fmt::print("{:<16} {:>6} {:>3}  {:>10} {:>10}  {:>9} {:>9}  {:>13}  {:>8} {:>7} {:>9.1f} {:>6.2f}x  {}\n",
+			   e.shape(), e.params, e.frac_bits, e.holdout.float_misclassified, e.holdout.fixed_misclassified,
 			   e.all.float_misclassified, e.all.fixed_misclassified,
+			   fmt::format("{} ({})", outcome_name(e.verified), e.rounds),
 			   has_ir ? fmt::format("{:.0f}", e.bench["instructions"].get<double>()) : "-",
 			   has_ir ? fmt::format("{:.2f}", e.bench["instructions"].get<double>() / e.params) : "-", ns,
 			   e.teacher_ns > 0 ? ns / e.teacher_ns : 0.0, e.pareto ? "*" : "");
@@ -261,6 +314,8 @@ int run_sweep(const SweepOptions &o)
 		   out["pareto_cost"].get<std::string>());
 	fmt::print("smallest model imitating the teacher exactly in fixed point: {} on the hold-out, {} on every row\n",
 		   exact_holdout ? exact_holdout->shape() : "none", exact_all ? exact_all->shape() : "none");
+	fmt::print("smallest verified-exact model (kmlb verify over the whole '{}' domain, teacher {}): {}\n",
+		   feature_set_name(set), canonical_name(vopt.kernel), exact_verified ? exact_verified->shape() : "none");
 	for (const Entry &e : entries)
 		if (!e.holdout_reproduced)
 			fmt::print("warning: {}: the trainer's hold-out could not be reproduced; its hold-out columns "
@@ -288,6 +343,11 @@ void add_sweep(CLI::App &app, Job &job)
 	sub->add_flag("--no-callgrind", o->no_callgrind, "skip instruction counts (the Pareto front then uses parameters)");
 	sub->add_option("--keep-models", o->keep_models, "directory to keep every model and its quantized form");
 	sub->add_flag("--json", o->json, "print sweep.json to stdout instead of the table");
+	sub->add_option("--features", o->features, "seed|modern")->capture_default_str();
+	sub->add_option("--kernel", o->kernel, "teacher version (default 5.15 for seed, 6.1 for modern)");
+	sub->add_option("--verify-rounds", o->verify_rounds,
+			"counterexample-guided trainings per model (kmlb train --verify-rounds)")
+		->capture_default_str();
 	o->flags.add_to(sub);
 	sub->footer("Examples:\n  kmlb sweep --quick\n  kmlb sweep --out sweep.json --keep-models sweep-models\n"
 		    "  kmlb sweep --widths 4,8 --depths 1 --no-callgrind");
