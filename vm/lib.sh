@@ -175,6 +175,20 @@ unpack_module() {
 	esac
 }
 
+# download_unpack LINE TMP DEST PKG=VER...: apt-get download the packages
+# (LINE's apt configuration) into the private directory TMP and dpkg -x each
+# into DEST. On any failure TMP is removed and the run dies: nothing is left
+# in the caller's directory or the cache.
+download_unpack() {
+	local line=$1 tmp=$2 dest=$3 deb
+	shift 3
+	(cd "$tmp" && kernel_apt "$line" apt-get download -qq "$@" >&2) ||
+		{ rm -rf "$tmp"; die "apt-get download $* failed"; }
+	for deb in "$tmp"/*.deb; do
+		dpkg -x "$deb" "$dest" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
+	done
+}
+
 # fetch_kernel [LINE]: Debian's current kernel of LINE (default
 # $KMLB_KERNEL_LINE or 6.1), fetched with apt-get download into a temporary
 # directory of the cache and unpacked with dpkg -x (never installed) into
@@ -217,12 +231,7 @@ fetch_kernel() {
 			awk -v r="$rel" '$1 == "Depends:" && ($2 == "linux-binary-" r || $2 == "linux-modules-" r || $2 == "linux-base-" r) { print $2 }'); do
 			pkgs+=("$p=$ver")
 		done
-		(cd "$tmp" && kernel_apt "$line" apt-get download -qq "${pkgs[@]}" >&2) ||
-			{ rm -rf "$tmp"; die "apt-get download ${pkgs[*]} failed"; }
-		local deb
-		for deb in "$tmp"/*.deb; do
-			dpkg -x "$deb" "$tmp/x" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
-		done
+		download_unpack "$line" "$tmp" "$tmp/x" "${pkgs[@]}"
 		mkdir -p "$tmp/k/modules"
 		# boot/ up to 6.12, usr/lib/modules/<rel>/ from 7.x (either may be absent)
 		local f d
@@ -286,12 +295,7 @@ fetch_headers() {
 		pkgs+=("$p")
 	done
 	[ ${#pkgs[@]} -ge 2 ] || { rm -rf "$tmp"; die "cannot resolve the dependencies of $hp"; }
-	(cd "$tmp" && kernel_apt "$line" apt-get download -qq "${pkgs[@]}" >&2) ||
-		{ rm -rf "$tmp"; die "apt-get download ${pkgs[*]} failed"; }
-	local deb
-	for deb in "$tmp"/*.deb; do
-		dpkg -x "$deb" "$tmp/root" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
-	done
+	download_unpack "$line" "$tmp" "$tmp/root" "${pkgs[@]}"
 	[ -f "$tmp/root/usr/src/$hp/Makefile" ] || { rm -rf "$tmp"; die "no Makefile in $hp"; }
 	rm -rf "$root"
 	mkdir -p "$(dirname "$root")"
