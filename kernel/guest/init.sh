@@ -212,6 +212,18 @@ echo off > $P
 cat $D/stats > $OUT/stats-bench.txt
 save
 
+# safety_run MODE SECONDS NAME: one run under 400 % load in MODE from reset
+# counters; checks NAME_completes and leaves the counters in
+# $OUT/stats-NAME.txt (underscores as dashes), named by $f.
+safety_run() {
+	echo "$1" > $P
+	echo 1 > $D/reset
+	kmlb_work load $((ncpu * 4)) "$2"
+	check "$3_completes" $?
+	f=$OUT/stats-$(echo "$3" | tr _ -).txt
+	cat $D/stats > $f
+}
+
 # Phase 3: safety.
 if [ "$SAFETY" = 1 ]; then
 	echo "KMLB-STEP safety"
@@ -220,33 +232,19 @@ if [ "$SAFETY" = 1 ]; then
 	# with the audit as the independent record of the kernel's hard checks
 	echo 1 > $A/invert
 	echo 1 > $A/audit
-	echo substitute > $P
-	echo 1 > $D/reset
-	kmlb_work load $((ncpu * 4)) 10
-	check inverted_substitute_completes $?
-	cat $D/stats > $OUT/stats-inverted-substitute.txt
-	f=$OUT/stats-inverted-substitute.txt
+	safety_run substitute 10 inverted_substitute
 	check inverted_substitute_overrides "$([ "$(stat $f overrides)" -gt 0 ] && echo 0 || echo 1)"
 	check inverted_no_hard_flipped "$([ "$(stat $f flipped_hard)" = 0 ] && [ "$(stat $f hard_mismatches)" = 0 ] && [ "$(stat $f audited)" -gt 0 ] && echo 0 || echo 1)"
 	check inverted_substitute_nmissed "$([ "$(stat $f cmt_nmissed)" = 0 ] && echo 0 || echo 1)"
 	# the same model in replace mode (the kernel's body, then the model)
-	echo replace > $P
-	echo 1 > $D/reset
-	kmlb_work load $((ncpu * 4)) 8
-	check inverted_replace_completes $?
-	cat $D/stats > $OUT/stats-inverted-replace.txt
-	f=$OUT/stats-inverted-replace.txt
+	safety_run replace 8 inverted_replace
 	check inverted_replace_overrides "$([ "$(stat $f overrides)" -gt 0 ] && echo 0 || echo 1)"
 	check inverted_replace_hard "$([ "$(stat $f hard_mismatches)" = 0 ] && [ "$(stat $f teacher_mismatch)" = 0 ] && [ "$(stat $f side_mismatches)" = 0 ] && echo 0 || echo 1)"
 	# planted fault: the module ignores its own hard checks; the audit's
 	# record must catch hard refusals (and keep them the kernel's)
 	echo 1 > $A/fault_skip_hard
-	echo substitute > $P
-	echo 1 > $D/reset
-	kmlb_work load $((ncpu * 4)) 6
-	check planted_fault_completes $?
-	cat $D/stats > $OUT/stats-planted-fault.txt
-	check planted_fault_caught "$([ "$(stat $OUT/stats-planted-fault.txt flipped_hard)" -gt 0 ] && echo 0 || echo 1)"
+	safety_run substitute 6 planted_fault
+	check planted_fault_caught "$([ "$(stat $f flipped_hard)" -gt 0 ] && echo 0 || echo 1)"
 	echo 0 > $A/fault_skip_hard
 	echo 0 > $A/invert
 	echo 0 > $A/audit
