@@ -34,12 +34,11 @@ set -u
 
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
-# The guest kernel fetch/cache and the qemu check are vm/'s; what follows
-# redefines log, die and run_guest for the module's guest.
+# The guest harness (kernel fetch and cache, initramfs, boot loop, /init and
+# the workload) is vm/'s; this script adds the module job.
 # shellcheck source=../vm/lib.sh
 source "$REPO/vm/lib.sh"
 KMLB=${KMLB_BIN:-${KMLB:-$REPO/build/kmlb}}
-CMDLINE_BASE="console=ttyS0 nokaslr cryptomgr.notests=1 softlockup_panic=1 panic=-1 quiet"
 
 log() { echo "kmlb-deploy: $*" >&2; }
 die() { echo "kmlb-deploy: error: $*" >&2; exit 1; }
@@ -138,7 +137,7 @@ model_header() {
 
 # ---- module, guest programs, initramfs ----
 build_all() {
-	local rel=$1 b=$KMLB_CACHE/build/module-$1 root
+	local rel=$1 b=$KMLB_CACHE/build/module-$1 work
 	mkdir -p "$b"
 	# ALLOW_UNVERIFIED=1: every model is built for now, the default one
 	# included, until `kmlb export-c` marks verified models
@@ -147,8 +146,6 @@ build_all() {
 		>"$OUT/module-build.log" 2>&1 || { tail -n 20 "$OUT/module-build.log" >&2; die "module build failed"; }
 	cc -O2 -Wall -static -o "$b/kmlb_offsets" "$KDIR_REPO/guest/kmlb_offsets.c" \
 		-lbpf -lelf -lz -lzstd || die "kmlb_offsets build failed"
-	cc -O2 -Wall -static -pthread -o "$b/kmlb_work" "$KDIR_REPO/guest/kmlb_work.c" ||
-		die "kmlb_work build failed"
 	# load_balance timing: BPF fentry/fexit (CO-RE, vmlinux.h from the host's BTF)
 	[ -s "$b/vmlinux.h" ] || bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$b/vmlinux.h" ||
 		die "bpftool btf dump failed"
@@ -158,88 +155,31 @@ build_all() {
 		die "bpftool gen skeleton failed"
 	cc -O2 -Wall -I"$b" -static -o "$b/kmlb_fntime" "$KDIR_REPO/guest/kmlb_fntime.c" \
 		-lbpf -lelf -lz -lzstd || die "kmlb_fntime build failed"
-	root=$(mktemp -d "$b/initramfs.XXXXXX")
-	mkdir -p "$root/bin" "$root/modules"
-	cp /bin/busybox "$root/bin/busybox"
-	cp "$b/kmlb_offsets" "$b/kmlb_work" "$b/kmlb_fntime" "$root/bin/"
-	cp "$b/kmod/kmlb.ko" "$root/kmlb.ko"
-	cp "$KMLB_KERNEL_DIR"/modules/*.ko "$root/modules/"
-	cp "$KDIR_REPO/guest/init.sh" "$root/init"
-	chmod 755 "$root/init"
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$OUT/initramfs.cpio" ||
-		die "cpio failed"
-	rm -rf "$root"
+	work=$(build_workload)
+	build_initramfs "$OUT/initramfs.cpio" "$KDIR_REPO/guest/deploy_job.sh" \
+		"$b/kmlb_offsets" "$work" "$b/kmlb_fntime" "$b/kmod/kmlb.ko=/kmlb.ko"
+	KMLB_INITRD=$OUT/initramfs.cpio
 }
 
-
-# Boot and unpack the results. A kernel crash (Oops, panic, BUG, general
-# protection fault) anywhere is a failure of the run, never retried; only a
-# boot stall (no KMLB-BEGIN within 120 s and no crash signature in the log,
-# a rare QEMU/TCG boot hang seen without the module) boots again.
-CRASHED_BOOTS=0 STALLED_BOOTS=0
-CRASH_RE='Oops|Kernel panic|BUG:|general protection fault|RIP: 0010:0x0'
+# Boot and unpack the results: vm/lib.sh's boot_guest (a crash is a failure,
+# never retried; only a boot stall before init boots again).
 run_guest() {
-	local attempt img=$OUT/out.img log rc t0 t1 accel cmdline_timing=
 	local append
-	accel=(-accel "${KMLB_ACCEL:-tcg,thread=multi}")
+	KMLB_ACCEL_ARGS=(-accel "${KMLB_ACCEL:-tcg,thread=multi}")
+	KMLB_STALL_S=120
+	append="quiet"
 	if [ "$TIMING" = icount ]; then
-		accel=(-accel tcg -icount shift=0,sleep=off)
-		cmdline_timing=" maxcpus=1 kmlb.icount=1"
+		KMLB_ACCEL_ARGS=(-accel tcg -icount shift=0,sleep=off)
+		KMLB_STALL_S=300
+		append+=" maxcpus=1 kmlb.icount=1"
 	fi
-	append="$CMDLINE_BASE$cmdline_timing kmlb.mode=$MODE kmlb.loads=$LOADS kmlb.seconds=$SECS kmlb.reps=$REPS kmlb.bench=$BENCH kmlb.size=$SIZE kmlb.safety=$SAFETY kmlb.verify=$VERIFY kmlb.soak=$SOAK${KMLB_EXTRA_CMDLINE:+ $KMLB_EXTRA_CMDLINE}"
-	for attempt in 1 2 3; do
-		log="$OUT/serial.log"
-		rm -f "$img"
-		truncate -s 256M "$img"
-		log "boot $attempt: mode $MODE, timing $TIMING, loads $LOADS, ${SECS}s per phase, $REPS reps, soak $SOAK, limit ${LIMIT}s"
-		t0=$(date +%s)
-		timeout -k 10 "$LIMIT" qemu-system-x86_64 \
-			"${accel[@]}" -machine q35 -cpu max,vendor=GenuineIntel \
-			-smp 8,sockets=2,cores=2,threads=2 -m 2G \
-			-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
-			-numa node,nodeid=0,memdev=m0 -numa node,nodeid=1,memdev=m1 \
-			-numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1 \
-			-numa dist,src=0,dst=1,val=20 \
-			-kernel "$KMLB_KERNEL_DIR/vmlinuz" -initrd "$OUT/initramfs.cpio" \
-			-append "$append" -drive file="$img",format=raw,if=virtio \
-			-no-reboot -nographic </dev/null >"$log" 2>&1 &
-		local qpid=$! waited=0
-		# a boot that shows no KMLB-BEGIN within 120 s (icount: 300 s) is stuck
-		local stall=120
-		[ "$TIMING" = icount ] && stall=300
-		while kill -0 "$qpid" 2>/dev/null; do
-			if [ $waited -ge $stall ] && ! grep -q 'KMLB-BEGIN' "$log"; then
-				kill "$qpid" 2>/dev/null
-				break
-			fi
-			sleep 1
-			waited=$((waited + 1))
-		done
-		wait "$qpid"
-		rc=$?
-		t1=$(date +%s)
-		WALL_S=$((t1 - t0))
-		ATTEMPTS=$attempt
-		if grep -E -q "$CRASH_RE" "$log"; then
-			CRASHED_BOOTS=$((CRASHED_BOOTS + 1))
-			cp "$log" "$OUT/serial-crashed-boot-$attempt.log"
-			log "boot $attempt: the guest kernel crashed (log in serial-crashed-boot-$attempt.log): a failure, not retried"
-		fi
-		if grep -q 'KMLB-BEGIN' "$log" || [ $CRASHED_BOOTS -gt 0 ]; then
-			rm -rf "$OUT/guest"
-			mkdir -p "$OUT/guest"
-			tar -xf "$img" -C "$OUT/guest" 2>/dev/null || log "no results on the guest disk"
-			rm -f "$img"
-			grep -q '^KMLB-END' "$log" || log "guest did not finish (qemu rc=$rc after ${WALL_S}s)"
-			return 0
-		fi
-		STALLED_BOOTS=$((STALLED_BOOTS + 1))
-		cp "$log" "$OUT/serial-stalled-boot-$attempt.log"
-		log "boot $attempt stalled before init (qemu rc=$rc, ${WALL_S}s); last lines:"
-		tail -n 5 "$log" >&2
-	done
-	rm -f "$img"
-	die "guest never completed a boot in 3 attempts (boot stalls; see $OUT/serial-stalled-boot-*.log)"
+	append+=" kmlb.mode=$MODE kmlb.loads=$LOADS kmlb.seconds=$SECS kmlb.reps=$REPS kmlb.bench=$BENCH kmlb.size=$SIZE kmlb.safety=$SAFETY kmlb.verify=$VERIFY kmlb.soak=$SOAK"
+	topology_flags 2socket
+	log "mode $MODE, timing $TIMING, loads $LOADS, ${SECS}s per phase, $REPS reps, soak $SOAK"
+	boot_guest "$OUT" "$LIMIT" "$append" 256M ||
+		die "guest never completed a boot in 3 attempts (boot stalls; see $OUT/serial-stalled-boot-*.log)"
+	WALL_S=${KMLB_WALL_S%.*} ATTEMPTS=$KMLB_ATTEMPTS
+	CRASHED_BOOTS=$KMLB_CRASHED_BOOTS STALLED_BOOTS=$KMLB_STALLED_BOOTS
 }
 
 T_START=$(date +%s)

@@ -1,14 +1,16 @@
 #!/bin/busybox sh
-# /init of the kmlb guest (busybox initramfs).
+# /init of every kmlb guest (busybox initramfs, built by build_initramfs in
+# vm/lib.sh): what all jobs share. It mounts the file systems, brings every
+# CPU online (under -icount the kernel boots with maxcpus=1: an SMP boot
+# starves there), loads the kernel's modules listed in /modules/order,
+# writes guest.env, runs the job (/job.sh: vm/collect_job.sh,
+# kernel/guest/deploy_job.sh), then writes the results as a tar archive onto
+# the first virtio disk (/dev/vda), which the host reads back.
 #
-# Settings come from the kernel command line:
-#   kmlb.loads=50,100,200   load phases, in % of the online CPUs
-#   kmlb.seconds=60         workload seconds per phase
-#   kmlb.seed=1             workload seed
-# For each phase: start kmlb_collect, wait until it has attached, run kmlb_load,
-# stop the collector. Results go as a tar archive onto the first virtio disk
-# (/dev/vda), which the host reads back. Markers on the console:
-#   KMLB-BEGIN ... KMLB-PHASE ... KMLB-END rc=N
+# For the job: $OUT (results directory), $ncpu, $rc (set it non-zero on a
+# failure), karg NAME DEFAULT (a kmlb.NAME= setting of the kernel command
+# line) and save (write the archive now; a later crash keeps it).
+# Console markers: KMLB-BEGIN uptime=S ... (the job's) ... KMLB-END rc=N.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -20,19 +22,22 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 mount -t tmpfs tmpfs /tmp
 
-LOADS=50,100,200
-SECONDS_PER_PHASE=60
-SEED=1
-VERBOSE=
-for arg in $(cat /proc/cmdline); do
-	case "$arg" in
-	kmlb.loads=*) LOADS=${arg#kmlb.loads=} ;;
-	kmlb.seconds=*) SECONDS_PER_PHASE=${arg#kmlb.seconds=} ;;
-	kmlb.seed=*) SEED=${arg#kmlb.seed=} ;;
-	kmlb.verbose=1) VERBOSE=--verbose ;;
-	esac
-done
+karg() { # karg NAME DEFAULT: the value of kmlb.NAME= on the command line
+	local a v=$2
+	for a in $(cat /proc/cmdline); do
+		case "$a" in kmlb.$1=*) v=${a#kmlb.$1=} ;; esac
+	done
+	echo "$v"
+}
 
+save() { # write the archive now (again at the end): a later crash keeps it
+	dmesg > $OUT/dmesg.txt
+	[ -b /dev/vda ] && (cd $OUT && tar -cf /dev/vda .) && sync
+}
+
+for c in /sys/devices/system/cpu/cpu[0-9]*; do
+	[ -f $c/online ] && [ "$(cat $c/online)" = 0 ] && echo 1 > $c/online
+done
 echo "KMLB-BEGIN uptime=$(cut -d' ' -f1 /proc/uptime)"
 OUT=/tmp/out
 mkdir -p $OUT
@@ -43,7 +48,6 @@ for m in $(cat /modules/order); do
 	insmod /modules/$m.ko 2>>$OUT/guest.log
 done
 echo 1 > /proc/sys/kernel/numa_balancing
-echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 # 6.12+ list sched domains in debugfs only in verbose mode (writing Y
@@ -52,49 +56,22 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 {
 	echo "uname_r=$(uname -r)"
 	echo "ncpu=$ncpu"
+	echo "online=$(cat /sys/devices/system/cpu/online)"
 	echo "nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)"
 	echo "numa_balancing=$(cat /proc/sys/kernel/numa_balancing)"
 	echo "migration_cost_ns=$(cat /sys/kernel/debug/sched/migration_cost_ns 2>/dev/null)"
 	echo "domains=$(cat /sys/kernel/debug/sched/domains/cpu0/domain*/name 2>/dev/null | tr '\n' ' ')"
-	echo "sched_features=$(cat /sys/kernel/debug/sched/features 2>/dev/null)"
+	echo "features=$(cat /sys/kernel/debug/sched/features 2>/dev/null)"
 	echo "sched_debugfs=$(ls /sys/kernel/debug/sched 2>/dev/null | tr '\n' ' ')"
 	for n in /sys/devices/system/node/node[0-9]*; do
 		echo "$(basename $n)_cpus=$(cat $n/cpulist)"
 	done
 } > $OUT/guest.env
 
-for load in $(echo "$LOADS" | tr ',' ' '); do
-	threads=$(( (ncpu * load + 49) / 50 ))
-	[ "$threads" -lt 1 ] && threads=1
-	echo "KMLB-PHASE load=$load threads=$threads seconds=$SECONDS_PER_PHASE"
-	err=$OUT/collect-$load.err
-	kmlb_collect --out $OUT/raw-$load.csv \
-		--seconds $((SECONDS_PER_PHASE + 120)) $VERBOSE 2>$err &
-	cpid=$!
-	i=0
-	while ! grep -q '^kmlb_collect: attached' $err && kill -0 $cpid 2>/dev/null && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if ! grep -q '^kmlb_collect: attached' $err; then
-		echo "KMLB-ERROR collector did not attach (load=$load)"
-		cat $err
-		rc=1
-		kill -INT $cpid 2>/dev/null
-		wait $cpid
-		continue
-	fi
-	kmlb_load --threads $threads --seconds $SECONDS_PER_PHASE --procs 2 \
-		--seed $SEED 2>>$OUT/guest.log || rc=1
-	kill -INT $cpid
-	wait $cpid || rc=1
-	grep '^kmlb_collect: rows=' $err
-done
+. /job.sh
 
-dmesg > $OUT/dmesg.txt
 if [ -b /dev/vda ]; then
-	(cd $OUT && tar -cf /dev/vda .) || rc=1
-	sync
+	save || rc=1
 else
 	echo "KMLB-ERROR no output disk /dev/vda"
 	rc=1

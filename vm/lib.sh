@@ -8,7 +8,7 @@
 #     apt/<suite>/                  private apt configuration of a kernel line
 #     kernel/<package>_<version>/   vmlinuz, modules/ (unpacked with dpkg -x)
 #     headers/<release>/            linux-headers, unpacked (fetch_headers)
-#     build/collector/kmlb_collect (+ vmlinux.h, skeleton), build/kmlb_load
+#     build/collector/kmlb_collect (+ vmlinux.h, skeleton), build/kmlb_work
 
 KMLB_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KMLB_REPO=$(cd "$KMLB_VM_DIR/.." && pwd)
@@ -306,27 +306,42 @@ fetch_headers() {
 	touch "$KMLB_HEADERS_DIR/.kmlb-ready"
 }
 
-# build_guest DIR: build the static collector and the workload (cached, by
-# make and by date) and an initramfs with them in DIR. Sets KMLB_INITRD.
-build_guest() {
+# build_workload: the guest's one workload program, vm/kmlb_work.c (static,
+# cached by date). Prints its path.
+build_workload() {
 	local b=$KMLB_CACHE/build
 	mkdir -p "$b"
-	make -s -C "$KMLB_REPO/collector" BUILD="$b/collector" >&2 ||
-		die "collector build failed"
-	if [ ! -x "$b/kmlb_load" ] || [ "$KMLB_VM_DIR/kmlb_load.c" -nt "$b/kmlb_load" ]; then
-		cc -O2 -Wall -static -pthread -o "$b/kmlb_load.tmp" "$KMLB_VM_DIR/kmlb_load.c" ||
-			die "kmlb_load build failed"
-		mv "$b/kmlb_load.tmp" "$b/kmlb_load"
+	if [ ! -x "$b/kmlb_work" ] || [ "$KMLB_VM_DIR/kmlb_work.c" -nt "$b/kmlb_work" ]; then
+		cc -O2 -Wall -static -pthread -o "$b/kmlb_work.tmp" "$KMLB_VM_DIR/kmlb_work.c" >&2 ||
+			die "kmlb_work build failed"
+		mv "$b/kmlb_work.tmp" "$b/kmlb_work"
 	fi
-	local root
-	root=$(mktemp -d "$b/initramfs.XXXXXX")
+	echo "$b/kmlb_work"
+}
+
+# build_initramfs CPIO JOB FILE...: the guest's initramfs, written to CPIO.
+# Every job boots the same /init (vm/init.sh: mounts, modules, CPUs,
+# guest.env, the results disk, console markers), which runs JOB (a shell
+# script, copied to /job.sh) in the middle. FILE goes to /bin/, or to DEST
+# when given as FILE=DEST. The kernel's modules listed in modules/order
+# (unpacked by fetch_kernel) are loaded by /init.
+build_initramfs() {
+	local cpio=$1 job=$2 root f src dest
+	shift 2
+	mkdir -p "$KMLB_CACHE/build"
+	root=$(mktemp -d "$KMLB_CACHE/build/initramfs.XXXXXX")
 	mkdir -p "$root/bin" "$root/modules"
 	cp /bin/busybox "$root/bin/busybox"
 	if ! file -L "$root/bin/busybox" 2>/dev/null | grep -q 'statically linked' &&
 		! ldd "$root/bin/busybox" 2>&1 | grep -q 'not a dynamic'; then
+		rm -rf "$root"
 		die "/bin/busybox is not static (install busybox-static)"
 	fi
-	cp "$b/collector/kmlb_collect" "$b/kmlb_load" "$root/bin/"
+	for f in "$@"; do
+		src=${f%%=*} dest=/bin/$(basename "$f")
+		[ "$src" != "$f" ] && dest=${f#*=}
+		cp "$src" "$root$dest" || { rm -rf "$root"; die "cannot put $src into the initramfs"; }
+	done
 	cp "$KMLB_KERNEL_DIR"/modules/*.ko "$root/modules/" 2>/dev/null || true
 	if [ -f "$KMLB_KERNEL_DIR/modules/order" ]; then
 		cp "$KMLB_KERNEL_DIR/modules/order" "$root/modules/order"
@@ -334,11 +349,24 @@ build_guest() {
 		echo "$KMLB_GUEST_MODULES" | tr ' ' '\n' >"$root/modules/order"
 	fi
 	cp "$KMLB_VM_DIR/init.sh" "$root/init"
+	cp "$job" "$root/job.sh"
 	chmod 755 "$root/init"
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$root.cpio" ||
-		die "cpio failed"
-	mv "$root.cpio" "$1/initramfs.cpio"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$cpio.tmp" ||
+		{ rm -rf "$root"; die "cpio failed"; }
+	mv "$cpio.tmp" "$cpio"
 	rm -rf "$root"
+}
+
+# build_guest DIR: the collector job's programs (the static collector, by
+# make; the workload) and its initramfs, in DIR. Sets KMLB_INITRD.
+build_guest() {
+	local b=$KMLB_CACHE/build work
+	mkdir -p "$b"
+	make -s -C "$KMLB_REPO/collector" BUILD="$b/collector" >&2 ||
+		die "collector build failed"
+	work=$(build_workload)
+	build_initramfs "$1/initramfs.cpio" "$KMLB_VM_DIR/collect_job.sh" \
+		"$b/collector/kmlb_collect" "$work"
 	KMLB_INITRD=$1/initramfs.cpio
 }
 
@@ -385,43 +413,96 @@ qemu_usable() {
 	[ $? -eq 124 ]
 }
 
-# run_guest WORKDIR LAYOUT LOADS SECONDS SEED TIMEOUT_S
-# Boots the guest (retrying a boot that never ends with KMLB-END) and unpacks
-# the guest's results into WORKDIR/guest. Serial log: WORKDIR/serial-N.log.
-run_guest() {
-	local work=$1 layout=$2 loads=$3 secs=$4 seed=$5 limit=$6
-	local attempt img log t0 t1 rc
-	topology_flags "$layout"
-	img=$work/out.img
+# boot_guest DIR LIMIT_S APPEND [DISK_SIZE]: the one boot loop of every job.
+# Boots KMLB_KERNEL_DIR/vmlinuz with KMLB_INITRD on the layout of
+# KMLB_QEMU_TOPO (topology_flags) under KMLB_ACCEL_ARGS (default: TCG on
+# one host thread per vCPU), kernel command line KMLB_CMDLINE_BASE APPEND,
+# killed after LIMIT_S seconds. The guest's results (a tar archive on its
+# disk) are unpacked into DIR/guest. The last boot's console is
+# DIR/serial.log.
+#
+# What is retried, and what is not:
+# - a boot stall: no KMLB-BEGIN within KMLB_STALL_S seconds (default 120)
+#   and no crash signature (a rare QEMU/TCG hang before init, seen with no
+#   kmlb code loaded): booted again, up to 3 boots, log kept as
+#   DIR/serial-stalled-boot-N.log;
+# - a guest kernel crash (Oops, panic, BUG, general protection fault, a jump
+#   to 0): never retried, log kept as DIR/serial-crashed-boot-N.log;
+# - a guest that passed init but did not reach KMLB-END in time (hung):
+#   booted again only when KMLB_RETRY_HUNG=1 (a job with no code of its own
+#   in the kernel), log kept as DIR/serial-hung-boot-N.log.
+# Sets KMLB_WALL_S (last boot), KMLB_ATTEMPTS, KMLB_STALLED_BOOTS,
+# KMLB_CRASHED_BOOTS, KMLB_HUNG_BOOTS, KMLB_FINISHED (1: KMLB-END seen),
+# KMLB_GUEST_RC (the rc of KMLB-END, 1 when not finished) and
+# KMLB_BOOT_UPTIME_S. Returns 0 when a boot passed init (results unpacked,
+# finished or not), 1 when it never did.
+KMLB_CRASH_RE='Oops|Kernel panic|BUG:|general protection fault|RIP: 0010:0x0'
+boot_guest() {
+	local dir=$1 limit=$2 append=$3 disk=${4:-1G}
+	local attempt img=$dir/out.img log=$dir/serial.log t0 t1 qpid waited began
+	local stall=${KMLB_STALL_S:-120}
+	local accel=(-accel tcg,thread=multi)
+	[ -z "${KMLB_ACCEL_ARGS[*]-}" ] || accel=("${KMLB_ACCEL_ARGS[@]}")
+	KMLB_STALLED_BOOTS=0 KMLB_CRASHED_BOOTS=0 KMLB_HUNG_BOOTS=0 KMLB_FINISHED=0 KMLB_GUEST_RC=1
+	KMLB_BOOT_UPTIME_S=0
 	for attempt in 1 2 3; do
-		log="$work/serial-$attempt.log"
+		KMLB_ATTEMPTS=$attempt
 		rm -f "$img"
-		truncate -s 1G "$img"
-		log "boot $attempt ($layout, loads $loads, ${secs}s per phase, limit ${limit}s)"
+		truncate -s "$disk" "$img"
+		log "boot $attempt (limit ${limit}s)"
 		t0=$(date +%s.%N)
-		timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
-			-accel tcg,thread=multi -machine q35 -cpu max,vendor=GenuineIntel \
+		timeout -k 10 "$limit" qemu-system-x86_64 \
+			"${accel[@]}" -machine q35 -cpu max,vendor=GenuineIntel \
 			"${KMLB_QEMU_TOPO[@]}" \
 			-kernel "$KMLB_KERNEL_DIR/vmlinuz" -initrd "$KMLB_INITRD" \
-			-append "$KMLB_CMDLINE_BASE kmlb.loads=$loads kmlb.seconds=$secs kmlb.seed=$seed${KMLB_EXTRA_CMDLINE:+ $KMLB_EXTRA_CMDLINE}" \
+			-append "$KMLB_CMDLINE_BASE $append${KMLB_EXTRA_CMDLINE:+ $KMLB_EXTRA_CMDLINE}" \
 			-drive file="$img",format=raw,if=virtio \
-			-no-reboot -nographic </dev/null >"$log" 2>&1
-		rc=$?
+			-no-reboot -nographic </dev/null >"$log" 2>&1 &
+		qpid=$! waited=0
+		while kill -0 "$qpid" 2>/dev/null; do
+			if [ $waited -ge "$stall" ] && ! grep -q 'KMLB-BEGIN' "$log"; then
+				kill "$qpid" 2>/dev/null || true
+				break
+			fi
+			sleep 1
+			waited=$((waited + 1))
+		done
+		wait "$qpid" 2>/dev/null || true # the caller may run under set -e
 		t1=$(date +%s.%N)
 		KMLB_WALL_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-		if grep -q '^KMLB-END' "$log"; then
-			KMLB_BOOT_UPTIME_S=$(sed -n 's/^KMLB-BEGIN uptime=\([0-9.]*\).*/\1/p' "$log" | head -n 1)
-			KMLB_GUEST_RC=$(sed -n 's/^KMLB-END rc=\([0-9]*\).*/\1/p' "$log" | head -n 1)
-			rm -rf "$work/guest"
-			mkdir -p "$work/guest"
-			tar -xf "$img" -C "$work/guest" 2>/dev/null || die "cannot read guest output from $img"
-			rm -f "$img"
-			KMLB_ATTEMPTS=$attempt
-			return 0
+		began=0
+		grep -q 'KMLB-BEGIN' "$log" && began=1
+		if grep -E -q "$KMLB_CRASH_RE" "$log"; then
+			KMLB_CRASHED_BOOTS=$((KMLB_CRASHED_BOOTS + 1))
+			cp "$log" "$dir/serial-crashed-boot-$attempt.log"
+			log "boot $attempt: the guest kernel crashed (see $dir/serial-crashed-boot-$attempt.log): a failure, not retried"
+		elif [ $began = 0 ]; then
+			KMLB_STALLED_BOOTS=$((KMLB_STALLED_BOOTS + 1))
+			cp "$log" "$dir/serial-stalled-boot-$attempt.log"
+			log "boot $attempt stalled before init (${KMLB_WALL_S}s); last lines:"
+			tail -n 5 "$log" >&2
+			continue
+		elif ! grep -q '^KMLB-END' "$log" && [ "${KMLB_RETRY_HUNG:-0}" = 1 ] && [ $attempt -lt 3 ]; then
+			KMLB_HUNG_BOOTS=$((KMLB_HUNG_BOOTS + 1))
+			cp "$log" "$dir/serial-hung-boot-$attempt.log"
+			log "boot $attempt passed init but did not finish in ${KMLB_WALL_S}s (see $dir/serial-hung-boot-$attempt.log); last lines:"
+			tail -n 5 "$log" >&2
+			continue
 		fi
-		log "boot $attempt did not finish (qemu rc=$rc, ${KMLB_WALL_S}s); last lines:"
-		tail -n 5 "$log" >&2
+		if grep -q '^KMLB-END' "$log"; then
+			KMLB_FINISHED=1
+			KMLB_GUEST_RC=$(sed -n 's/^KMLB-END rc=\([0-9]*\).*/\1/p' "$log" | head -n 1)
+		else
+			log "boot $attempt: the guest did not finish (${KMLB_WALL_S}s)"
+		fi
+		KMLB_BOOT_UPTIME_S=$(sed -n 's/^KMLB-BEGIN uptime=\([0-9.]*\).*/\1/p' "$log" | head -n 1)
+		rm -rf "$dir/guest"
+		mkdir -p "$dir/guest"
+		tar -xf "$img" -C "$dir/guest" 2>/dev/null || log "no results on the guest disk"
+		rm -f "$img"
+		return 0
 	done
 	rm -f "$img"
-	die "guest never reached KMLB-END after 3 boots (see $work/serial-*.log)"
+	log "the guest never passed init in 3 boots (see $dir/serial-*-boot-*.log)"
+	return 1
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn the guest's files (DIR/guest/) into DIR/summary.json.
 
-Called by kernel/deploy.sh. Inputs written by kernel/guest/init.sh:
+Called by kernel/deploy.sh. Inputs written by kernel/guest/deploy_job.sh:
 stats-<mode>-<load>.txt and rq-<mode>-<load>.txt per load phase (the
 module's debugfs files), bench.txt (one benchmark run a line),
 stats-bench.txt, stats-switch.txt, stats-final.txt, checks.txt, guest.env.

@@ -1,5 +1,6 @@
-#!/bin/busybox sh
-# /init of the kmlb module guest (busybox initramfs), see kernel/deploy.sh.
+# The module job of the kmlb guest (kernel/deploy.sh), run by /init
+# (vm/init.sh, which mounts, onlines CPUs, loads modules, writes guest.env
+# and the results disk).
 #
 # Kernel command line settings:
 #   kmlb.mode=shadow|replace|substitute   the model's mode compared with "off"
@@ -13,8 +14,8 @@
 #   kmlb.verify=1              the shadow verification phase (audit on)
 #   kmlb.soak=N                N insmod/rmmod cycles with mode switches
 #   kmlb.switches=34           mode switches per soak cycle
-#   kmlb.icount=1              the guest runs under -icount (maxcpus=1):
-#                              bring the other CPUs online first
+#   kmlb.icount=1              the guest runs under -icount (maxcpus=1;
+#                              /init brought the other CPUs online)
 #
 # Phases: load the module (mode off); verification (shadow with audit=1,
 # schedstats on, under 200 % load: the module's hard checks and predicted
@@ -23,57 +24,20 @@
 # the module's statistics around each; benchmarks, the order alternating per
 # repetition; safety tests (an inverted model, a planted fault, mode
 # switches, reloads, wrong offsets); the soak.
-# Results: a tar archive on /dev/vda. Console markers: KMLB-BEGIN,
-# KMLB-STEP ..., KMLB-CHECK name ok|FAIL, KMLB-END rc=N.
-/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# Console markers (besides /init's): KMLB-STEP ..., KMLB-CHECK name ok|FAIL.
+MODE=$(karg mode shadow)
+LOADS=$(karg loads 50,100,200)
+SECS=$(karg seconds 30)
+REPS=$(karg reps 5)
+BENCH=$(karg bench fibo,compute,memory)
+SIZE=$(karg size full)
+SAFETY=$(karg safety 1)
+CYCLES=$(karg cycles 3)
+VERIFY=$(karg verify 1)
+SOAK=$(karg soak 0)
+SWITCHES=$(karg switches 34)
+ICOUNT=$(karg icount 0)
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
-
-MODE=shadow
-LOADS=50,100,200
-SECS=30
-REPS=5
-BENCH=fibo,compute,memory
-SIZE=full
-SAFETY=1
-CYCLES=3
-VERIFY=1
-SOAK=0
-SWITCHES=34
-ICOUNT=0
-for arg in $(cat /proc/cmdline); do
-	case "$arg" in
-	kmlb.mode=*) MODE=${arg#kmlb.mode=} ;;
-	kmlb.loads=*) LOADS=${arg#kmlb.loads=} ;;
-	kmlb.seconds=*) SECS=${arg#kmlb.seconds=} ;;
-	kmlb.reps=*) REPS=${arg#kmlb.reps=} ;;
-	kmlb.bench=*) BENCH=${arg#kmlb.bench=} ;;
-	kmlb.size=*) SIZE=${arg#kmlb.size=} ;;
-	kmlb.safety=*) SAFETY=${arg#kmlb.safety=} ;;
-	kmlb.cycles=*) CYCLES=${arg#kmlb.cycles=} ;;
-	kmlb.verify=*) VERIFY=${arg#kmlb.verify=} ;;
-	kmlb.soak=*) SOAK=${arg#kmlb.soak=} ;;
-	kmlb.switches=*) SWITCHES=${arg#kmlb.switches=} ;;
-	kmlb.icount=*) ICOUNT=${arg#kmlb.icount=} ;;
-	esac
-done
-
-# under icount the kernel boots with maxcpus=1 (an SMP boot starves there)
-if [ "$ICOUNT" = 1 ]; then
-	for c in /sys/devices/system/cpu/cpu[0-9]*; do
-		[ -f $c/online ] && echo 1 > $c/online
-	done
-fi
-echo "KMLB-BEGIN uptime=$(cut -d' ' -f1 /proc/uptime)"
-OUT=/tmp/out
-mkdir -p $OUT
-rc=0
 P=/sys/module/kmlb/parameters/mode
 D=/sys/kernel/debug/kmlb
 
@@ -90,28 +54,10 @@ check() { # check NAME CONDITION-RESULT(0 ok)
 	fi
 }
 
-save() { # write the archive now (again at the end): a later crash keeps it
-	dmesg > $OUT/dmesg.txt
-	[ -b /dev/vda ] && (cd $OUT && tar -cf /dev/vda .) && sync
-}
-
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-	virtio_pci virtio_blk; do
-	insmod /modules/$m.ko 2>>$OUT/guest.log
-done
-echo 1 > /proc/sys/kernel/numa_balancing
-ncpu=$(grep -c ^processor /proc/cpuinfo)
 {
-	echo "uname_r=$(uname -r)"
-	echo "ncpu=$ncpu"
-	echo "nodes=$(ls -d /sys/devices/system/node/node[0-9]* | wc -l)"
-	echo "domains=$(cat /sys/kernel/debug/sched/domains/cpu0/domain*/name | tr '\n' ' ')"
-	echo "migration_cost_ns=$(cat /sys/kernel/debug/sched/migration_cost_ns)"
-	echo "features=$(cat /sys/kernel/debug/sched/features)"
 	echo "mode=$MODE loads=$LOADS seconds=$SECS reps=$REPS bench=$BENCH size=$SIZE"
-	echo "online=$(cat /sys/devices/system/cpu/online)"
 	echo "icount=$ICOUNT"
-} > $OUT/guest.env
+} >> $OUT/guest.env
 
 # Offsets and symbols from the kernel's BTF and kallsyms, then the module.
 if ! ARGS=$(kmlb_offsets 2>$OUT/offsets.err); then
@@ -357,6 +303,3 @@ dmesg | grep -E -c 'WARNING:' > $OUT/warnings.txt
 ! dmesg | grep -E -q 'BUG:|WARNING:|Oops|general protection|Call Trace'
 check dmesg_clean $?
 echo "KMLB-STEP done rc=$rc"
-save
-echo "KMLB-END rc=$rc"
-poweroff -f

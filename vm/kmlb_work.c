@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmlb_work - the guest's workloads for measuring the module's side effects.
+ * kmlb_work - the guest's one workload program (every job: collect,
+ * deploy, soak).
  *
- *   kmlb_work load    THREADS SECONDS   on/off threads (the balancer's food)
+ *   kmlb_work load THREADS SECONDS [--procs P] [--private-mb M]
+ *                  [--shared-mb M] [--seed S]
+ *                                   on/off threads (the balancer's food)
  *   kmlb_work fibo    N CUTOFF          recursive thread-spawning Fibonacci
  *   kmlb_work compute THREADS ITERS     integer hashing, compute-bound
  *   kmlb_work memory  THREADS MB PASSES streaming triad, memory-bound
  *
- * `load` keeps run queues changing: each thread works and sleeps with its
- * own duty cycle (25..75 %) and random periods (2..40 ms), touching its own
- * pages and a buffer shared by all threads (NUMA hinting faults with
- * kernel.numa_balancing on); perfectly balanced spinners would give the
- * balancer nothing to decide (the idea of vm/kmlb_load.c).
+ * `load` keeps run queues changing: THREADS threads split over P processes
+ * (default 1), each working and sleeping with its own duty cycle (25..75 %)
+ * and random periods (2..40 ms), touching its own M MB (default 2) and a
+ * buffer shared by the threads of its process (default 32 MB): with
+ * kernel.numa_balancing on this gives NUMA hinting faults, per task and per
+ * NUMA group. Perfectly balanced spinners would give the balancer nothing
+ * to decide. Thread i of process p draws from seed (S + p, i): S = 0 and
+ * one process are the module job's streams, the collector job runs two
+ * processes (two NUMA groups).
  *
  * `fibo` is like the "fibo" of Chen et al.: fib(n) spawns a thread for
  * fib(n-1), computes fib(n-2) itself and joins; below CUTOFF it recurses
@@ -24,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,13 +75,11 @@ static void spawn(pthread_t *t, void *(*fn)(void *), void *arg)
 /* ---- load ---- */
 
 #define PAGE_BYTES 4096
-static unsigned char *load_shared;
-static size_t load_shared_bytes = 32 << 20;
 
 struct loader {
 	uint64_t rng, end_ns;
-	unsigned char *priv;
-	size_t priv_bytes;
+	unsigned char *priv, *shared;
+	size_t priv_bytes, shared_bytes;
 };
 
 static void *load_thread(void *arg)
@@ -90,11 +96,12 @@ static void *load_thread(void *arg)
 		while (now_ns() - t < busy) {
 			int i;
 
+			/* one write per page, private then shared */
 			for (i = 0; i < 64; i++) {
 				l->priv[pp]++;
 				pp = (pp + PAGE_BYTES) % l->priv_bytes;
-				load_shared[sp]++;
-				sp = (sp + 7 * PAGE_BYTES) % load_shared_bytes;
+				l->shared[sp]++;
+				sp = (sp + 7 * PAGE_BYTES) % l->shared_bytes;
 			}
 		}
 		nanosleep(&rest, NULL);
@@ -102,24 +109,110 @@ static void *load_thread(void *arg)
 	return NULL;
 }
 
-static int cmd_load(int threads, double seconds)
+struct load_opts {
+	int threads, procs;
+	double seconds;
+	size_t priv_mb, shared_mb;
+	uint64_t seed;
+};
+
+/* One process of the load: its threads share one buffer. */
+static int load_proc(const struct load_opts *o, int threads, uint64_t seed)
 {
 	pthread_t *t = calloc(threads, sizeof(*t));
 	struct loader *l = calloc(threads, sizeof(*l));
-	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
+	size_t shared_bytes = o->shared_mb << 20;
+	unsigned char *shared = map_bytes(shared_bytes);
+	uint64_t end = now_ns() + (uint64_t)(o->seconds * 1e9);
 	int i;
 
-	load_shared = map_bytes(load_shared_bytes);
+	if (!t || !l)
+		return 1;
 	for (i = 0; i < threads; i++) {
-		l[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1);
+		/* seed 0 gives thread i the stream 0x9e37...*(i+1) */
+		l[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1) ^ seed * 0xbf58476d1ce4e5b9ULL;
+		if (!l[i].rng)
+			l[i].rng = 1;	/* xorshift's fixed point */
 		l[i].end_ns = end;
-		l[i].priv_bytes = 2 << 20;
+		l[i].priv_bytes = o->priv_mb << 20;
 		l[i].priv = map_bytes(l[i].priv_bytes);
+		l[i].shared = shared;
+		l[i].shared_bytes = shared_bytes;
 		spawn(&t[i], load_thread, &l[i]);
 	}
 	for (i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
 	return 0;
+}
+
+static int parse_size(const char *flag, const char *v, size_t *out)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (*v < '0' || *v > '9' || *end || n < 1 || n > 4096) {
+		fprintf(stderr, "kmlb_work: %s: a size in MB from 1 to 4096, not '%s'\n", flag, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	struct load_opts o = { .procs = 1, .priv_mb = 2, .shared_mb = 32, .seed = 0 };
+	int i, rc = 0;
+
+	o.threads = atoi(argv[2]);
+	o.seconds = atof(argv[3]);
+	for (i = 4; i < argc; i += 2) {
+		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v) {
+			fprintf(stderr, "kmlb_work: %s needs a value\n", f);
+			return 2;
+		}
+		if (!strcmp(f, "--procs"))
+			o.procs = atoi(v);
+		else if (!strcmp(f, "--private-mb")) {
+			if (parse_size(f, v, &o.priv_mb))
+				return 2;
+		} else if (!strcmp(f, "--shared-mb")) {
+			if (parse_size(f, v, &o.shared_mb))
+				return 2;
+		} else if (!strcmp(f, "--seed"))
+			o.seed = strtoull(v, NULL, 10);
+		else {
+			fprintf(stderr, "kmlb_work: load: unknown option %s\n", f);
+			return 2;
+		}
+	}
+	if (o.threads < 1 || o.procs < 1 || o.seconds <= 0) {
+		fprintf(stderr, "kmlb_work: load: THREADS >= 1, SECONDS > 0, --procs >= 1\n");
+		return 2;
+	}
+	if (o.procs == 1)
+		return load_proc(&o, o.threads, o.seed);
+	if (o.procs > o.threads)
+		o.procs = o.threads;
+	for (i = 0; i < o.procs; i++) {
+		int n = o.threads / o.procs + (i < o.threads % o.procs);
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("kmlb_work: fork");
+			return 1;
+		}
+		if (pid == 0)
+			_exit(load_proc(&o, n, o.seed + i));
+	}
+	for (i = 0; i < o.procs; i++) {
+		int st;
+
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			rc = 1;
+	}
+	return rc;
 }
 
 /* ---- fibo ---- */
@@ -195,12 +288,13 @@ int main(int argc, char **argv)
 	int i;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: kmlb_work load THREADS SECONDS | fibo N CUTOFF |\n"
-			"       compute THREADS ITERS | memory THREADS MB PASSES\n");
+		fprintf(stderr, "usage: kmlb_work load THREADS SECONDS [--procs P] [--private-mb M]\n"
+			"                      [--shared-mb M] [--seed S] |\n"
+			"       fibo N CUTOFF | compute THREADS ITERS | memory THREADS MB PASSES\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "load"))
-		return cmd_load(atoi(argv[2]), atof(argv[3]));
+		return cmd_load(argc, argv);
 	t0 = now_ns();
 	if (!strcmp(argv[1], "fibo")) {
 		struct fib_arg a = { atoi(argv[2]), atoi(argv[3]), 0 };
