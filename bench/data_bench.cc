@@ -38,7 +38,7 @@ const std::string &features_text()
 	static const std::string text = [] {
 		RawTrace t;
 		t.rows = seed_states().states;
-		return prep(t, FeatureSet::kSeed).to_csv();
+		return prep(t, FeatureSet::kSeed, KernelVersion::k5_15).to_csv();
 	}();
 	return text;
 }
@@ -114,7 +114,7 @@ void BM_PrepAndWriteFeaturesCsv(benchmark::State &state)
 	RawTrace t;
 	t.rows = seed_states().states;
 	for (auto _ : state)
-		benchmark::DoNotOptimize(prep(t, FeatureSet::kSeed).to_csv());
+		benchmark::DoNotOptimize(prep(t, FeatureSet::kSeed, KernelVersion::k5_15).to_csv());
 	state.SetItemsProcessed(state.iterations() * kRows);
 	state.SetBytesProcessed(state.iterations() * features_text().size());
 }

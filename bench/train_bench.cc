@@ -28,7 +28,7 @@ const Dataset &seed_data()
 		RawTrace trace;
 		trace.rows = generate_states(config).states;
 		trace.file = "seed preset";
-		return prep(trace, FeatureSet::kSeed);
+		return prep(trace, FeatureSet::kSeed, KernelVersion::k5_15);
 	}();
 	return data;
 }

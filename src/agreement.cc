@@ -33,7 +33,7 @@ Agreement compare_with_teacher(const RawTrace &trace, KernelVersion version, std
 			++a.disagree;
 			++a.disagree_by_reason[static_cast<size_t>(d.reason)];
 		}
-		if (passes_prep_filter(s)) {
+		if (passes_prep_filter(s, version)) {
 			++a.kept;
 			a.kept_agree += same;
 		}

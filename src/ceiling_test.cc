@@ -44,16 +44,16 @@ TEST(LabelCeiling, SeedPresetIsExactModernFeaturesAreNeededElsewhere)
 	cfg.rows = 20000;
 	RawTrace t;
 	t.rows = generate_states(cfg).states;
-	EXPECT_EQ(label_ceiling_without_loads(prep(t, FeatureSet::kSeed)).conflicting_rows, 0u);
+	EXPECT_EQ(label_ceiling_without_loads(prep(t, FeatureSet::kSeed, cfg.kernel)).conflicting_rows, 0u);
 
 	cfg = preset_config(Preset::kOverloaded);
 	cfg.rows = 20000;
 	cfg.kernel = KernelVersion::k5_15;
 	t.rows = generate_states(cfg).states;
-	const LabelCeiling seed = label_ceiling_without_loads(prep(t, FeatureSet::kSeed));
+	const LabelCeiling seed = label_ceiling_without_loads(prep(t, FeatureSet::kSeed, cfg.kernel));
 	EXPECT_GT(seed.conflicting_rows, 0u);
 	EXPECT_LT(seed.accuracy(), 1.0);
-	EXPECT_EQ(label_ceiling_without_loads(prep(t, FeatureSet::kModern)).conflicting_rows, 0u);
+	EXPECT_EQ(label_ceiling_without_loads(prep(t, FeatureSet::kModern, cfg.kernel)).conflicting_rows, 0u);
 }
 
 }  // namespace

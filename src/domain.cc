@@ -181,7 +181,7 @@ void VerifyDomain::add_region(const KernelState &flags, bool src_non_pref_nr, Nu
 		mid[i] = lo[i] + (hi[i] - lo[i]) / 2;
 	for (const NumPoint &p : {hi, mid}) {
 		const KernelState s = realize(r, p);
-		if (can_migrate_task(s, kernel_).migrate != r.label || !passes_prep_filter(s) ||
+		if (can_migrate_task(s, kernel_).migrate != r.label || !passes_prep_filter(s, kernel_) ||
 		    !raw_consistency_error(s, true).empty())
 			throw std::logic_error("verify domain: a region's decision is not constant");
 	}

@@ -51,7 +51,7 @@ std::vector<KernelState> all_preset_states(size_t rows_each)
 		GeneratorConfig c = preset_config(p);
 		c.rows = rows_each;
 		for (const KernelState &s : generate_states(c).states)
-			if (passes_prep_filter(s))
+			if (passes_prep_filter(s, c.kernel))
 				out.push_back(s);
 	}
 	return out;
@@ -140,7 +140,7 @@ std::string cc()
 // warning, no external symbol (no memcpy, memset or libgcc division).
 TEST(ExportC, HeaderCompilesAsFreestandingKernelCode)
 {
-	const Calibration modern_cal = calibration_from_states(all_preset_states(3000), FeatureSet::kModern, "presets");
+	const Calibration modern_cal = calibration_from_states(all_preset_states(3000), FeatureSet::kModern, KernelVersion::k5_15, "presets");
 	// A model whose hidden units never fire (training can collapse): no
 	// unused table or variable may be left behind.
 	FixedModel dead = seed_model("171", 11);
@@ -280,7 +280,7 @@ TEST(ExportC, CompiledHeaderIsBitExactOnTheSeedDataSet)
 TEST(ExportC, ModernRawStateFunctionsEqualTheCppExtraction)
 {
 	const std::vector<KernelState> states = all_preset_states(20000);
-	const Calibration cal = calibration_from_states(states, FeatureSet::kModern, "presets");
+	const Calibration cal = calibration_from_states(states, FeatureSet::kModern, KernelVersion::k5_15, "presets");
 	const FixedModel m = modern_model(cal);
 	TempDir dir;
 	const ExportedModule mod = ExportedModule::build(m, dir.path().string());

@@ -26,7 +26,7 @@ std::vector<KernelState> kept_states(Preset p, size_t rows)
 	c.rows = rows;
 	std::vector<KernelState> out;
 	for (const KernelState &s : generate_states(c).states)
-		if (passes_prep_filter(s))
+		if (passes_prep_filter(s, c.kernel))
 			out.push_back(s);
 	return out;
 }

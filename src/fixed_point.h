@@ -36,6 +36,7 @@
 
 #include "feature_set.h"
 #include "kernel_state.h"
+#include "kernel_version.h"
 #include "model_file.h"
 
 namespace kmlb {
@@ -152,7 +153,8 @@ struct Calibration {
 };
 
 // Keeps the rows preprocessing keeps (passes_prep_filter); labels from can_migrate.
-Calibration calibration_from_states(std::span<const KernelState> states, FeatureSet set, std::string name);
+Calibration calibration_from_states(std::span<const KernelState> states, FeatureSet set, KernelVersion version,
+				    std::string name);
 Calibration calibration_from_dataset(const Dataset &d, std::string name);
 // Only the given rows of `cal` (e.g. the training split of the hold-out):
 // quantize calibrates on training rows, so hold-out scores stay out of sample.

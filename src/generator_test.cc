@@ -22,7 +22,7 @@ TEST(Generator, SeedPresetMatchesTheReport)
 		const KernelState &s = gen.states[i];
 		// Every row passed the hard checks; no active balance; NUMA on; the
 		// task has faults; no SMT domain; the default migration cost.
-		ASSERT_TRUE(passes_prep_filter(s));
+		ASSERT_TRUE(passes_prep_filter(s, cfg.kernel));
 		ASSERT_FALSE(s.active_lb);
 		ASSERT_TRUE(s.numa_balancing && s.has_numa_faults);
 		ASSERT_FALSE(s.sd_share_cpucapacity);

@@ -7,11 +7,16 @@
 
 namespace kmlb {
 
-bool passes_prep_filter(const KernelState &s)
+bool passes_prep_filter(const KernelState &s, KernelVersion version)
 {
 	if (s.p_running != 0 || s.test_aggressive != 1)
 		return false;
-	// Hard refusals that only 6.12+ kernels make; their columns are 0 before.
+	// The newer hard refusals count only on kernels that make them (the 6.18
+	// teacher's: 6.14+). 6.12 records sched_delayed and ineligible_on_dst but
+	// its can_migrate_task() never reads them: such rows are decided by the
+	// heuristic like any other (kmlb teacher --kernel 6.12 reproduces them).
+	if (version != KernelVersion::k6_18)
+		return true;
 	const bool delayed = s.sched_delayed && s.migration_type != kMigrateLoad;
 	const bool ineligible = s.ineligible_on_dst && s.nr_fails == 0;
 	return !delayed && !ineligible && !s.blocked_on_mutex && !s.current_donor;
@@ -48,7 +53,7 @@ void extract_features(const KernelState &s, FeatureSet set, float *out)
 	out[20] = static_cast<float>(!s.cookie_match);
 }
 
-Dataset prep(const RawTrace &trace, FeatureSet set)
+Dataset prep(const RawTrace &trace, FeatureSet set, KernelVersion version)
 {
 	if (set == FeatureSet::kModern && !trace.full_schema)
 		throw Error(ExitCode::kBadData,
@@ -63,7 +68,7 @@ Dataset prep(const RawTrace &trace, FeatureSet set)
 	float buf[32];
 	for (size_t i = 0; i < trace.rows.size(); ++i) {
 		const KernelState &s = trace.rows[i];
-		if (!passes_prep_filter(s))
+		if (!passes_prep_filter(s, version))
 			continue;
 		if (s.can_migrate != 0 && s.can_migrate != 1)
 			throw Error(ExitCode::kBadData,

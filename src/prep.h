@@ -1,8 +1,9 @@
 // Preprocessing: the seed report's Appendix A2 rules, from a recorded kernel
 // state to model features.
 //
-//   keep rows with p_running == 0 and test_aggressive == 1 (and, on 6.12+
-//   kernels, none of the newer hard refusals: see passes_prep_filter)
+//   keep rows with p_running == 0 and test_aggressive == 1 (and, on kernels
+//   that make them, 6.14+, none of the newer hard refusals: see
+//   passes_prep_filter)
 //   src_non_pref_nr = src_len > src_preferred_len
 //   delta_hot       = delta < migration_cost_ns   (A2: 500000, the default)
 //   extra_fails     = nr_fails > cache_nice_tries
@@ -29,18 +30,23 @@
 #include "dataset.h"
 #include "feature_set.h"
 #include "kernel_state.h"
+#include "kernel_version.h"
 #include "raw_schema.h"
 
 namespace kmlb {
 
-bool passes_prep_filter(const KernelState &s);
+// The rows whose decision the heuristic makes on kernel `version`: the task
+// is not running, the hard checks passed (test_aggressive), and none of the
+// hard refusals that this version adds refused it.
+bool passes_prep_filter(const KernelState &s, KernelVersion version);
 
 // Writes feature_count(set) values.
 void extract_features(const KernelState &s, FeatureSet set, float *out);
 
-// Filters and converts a trace; labels from the recorded can_migrate
+// Filters (passes_prep_filter for `version`, the kernel the trace was
+// recorded on or labelled for) and converts a trace; labels from the recorded can_migrate
 // (a kept row with can_migrate == -1 is bad data, named by line).
 // `modern` needs the full schema (Error kBadData naming the file otherwise).
-Dataset prep(const RawTrace &trace, FeatureSet set);
+Dataset prep(const RawTrace &trace, FeatureSet set, KernelVersion version);
 
 }  // namespace kmlb

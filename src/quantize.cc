@@ -31,14 +31,15 @@ std::vector<int32_t> Calibration::fixed_inputs(int frac_bits) const
 	return out;
 }
 
-Calibration calibration_from_states(std::span<const KernelState> states, FeatureSet set, std::string name)
+Calibration calibration_from_states(std::span<const KernelState> states, FeatureSet set, KernelVersion version,
+				    std::string name)
 {
 	Calibration cal;
 	cal.name = std::move(name);
 	cal.feature_set = set;
 	std::vector<float> buf(cal.cols());
 	for (const KernelState &s : states) {
-		if (!passes_prep_filter(s) || (s.can_migrate != 0 && s.can_migrate != 1))
+		if (!passes_prep_filter(s, version) || (s.can_migrate != 0 && s.can_migrate != 1))
 			continue;
 		extract_features(s, set, buf.data());
 		cal.x.insert(cal.x.end(), buf.begin(), buf.end());
@@ -80,13 +81,16 @@ Calibration default_calibration(FeatureSet set)
 {
 	if (set == FeatureSet::kSeed)
 		return calibration_from_states(generate_states(preset_config(Preset::kSeed)).states, set,
-					       "seed preset (generated, --seed 1)");
+					       preset_config(Preset::kSeed).kernel, "seed preset (generated, --seed 1)");
 	std::vector<KernelState> all;
+	KernelVersion version = KernelVersion::k5_15;
 	for (Preset p : {Preset::kSeed, Preset::kIdle, Preset::kBalanced, Preset::kOverloaded}) {
 		const GeneratedStates g = generate_states(preset_config(p));
 		all.insert(all.end(), g.states.begin(), g.states.end());
+		version = preset_config(p).kernel;  // the same for every preset
 	}
-	return calibration_from_states(all, set, "presets seed, idle, balanced, overloaded (generated, --seed 1)");
+	return calibration_from_states(all, set, version,
+				       "presets seed, idle, balanced, overloaded (generated, --seed 1)");
 }
 
 // ---- quantization ---------------------------------------------------------

@@ -92,7 +92,7 @@ void expect_real_counterexamples(const VerifyDomain &d, const VerifyTarget &t, c
 {
 	for (const Counterexample &c : r.counterexamples) {
 		EXPECT_TRUE(raw_consistency_error(c.state, true).empty());
-		EXPECT_TRUE(passes_prep_filter(c.state));
+		EXPECT_TRUE(passes_prep_filter(c.state, d.kernel()));
 		EXPECT_EQ(can_migrate_task(c.state, d.kernel()).migrate, c.state.can_migrate == 1);
 		EXPECT_NE(t.decide(c.state), c.state.can_migrate == 1);
 		EXPECT_EQ(t.decide(c.state), c.model);
@@ -117,7 +117,7 @@ TEST(VerifyDomain, RegionsHaveOneLabelAndConsistentStates)
 					const KernelState s = d.realize(r, p);
 					ASSERT_EQ(can_migrate_task(s, k).migrate, r.label);
 					ASSERT_EQ(raw_consistency_error(s, true), "");
-					ASSERT_TRUE(passes_prep_filter(s));
+					ASSERT_TRUE(passes_prep_filter(s, k));
 				}
 		}
 }
@@ -148,7 +148,7 @@ TEST(VerifyDomain, CoversTheGeneratorsFlagPatterns)
 			GeneratorConfig c = preset_config(p);
 			c.rows = 20000;
 			for (const KernelState &s : generate_states(c).states) {
-				if (!passes_prep_filter(s) || s.migration_cost_ns <= 0)
+				if (!passes_prep_filter(s, c.kernel) || s.migration_cost_ns <= 0)
 					continue;
 				++rows;
 				ASSERT_TRUE(keys.count(key(s, set))) << key(s, set);

@@ -90,8 +90,8 @@ struct Rows {
 		if (rows)
 			c.rows = rows;
 		const GeneratedStates g = generate_states(c);
-		seed_cal = calibration_from_states(g.states, FeatureSet::kSeed, "seed preset");
-		modern_cal = calibration_from_states(g.states, FeatureSet::kModern, "seed preset");
+		seed_cal = calibration_from_states(g.states, FeatureSet::kSeed, c.kernel, "seed preset");
+		modern_cal = calibration_from_states(g.states, FeatureSet::kModern, c.kernel, "seed preset");
 		states = seed_cal.states;
 	}
 	const Calibration &cal(FeatureSet set) const { return set == FeatureSet::kSeed ? seed_cal : modern_cal; }
@@ -273,7 +273,7 @@ std::vector<ModelPaths> trained_models(const Rows &rows, const std::string &save
 {
 	RawTrace trace;
 	trace.rows = rows.states;
-	const Dataset d = prep(trace, FeatureSet::kSeed);
+	const Dataset d = prep(trace, FeatureSet::kSeed, preset_config(Preset::kSeed).kernel);
 	std::vector<ModelPaths> out;
 	for (const std::vector<size_t> &hidden : {std::vector<size_t>{15, 12, 10}, std::vector<size_t>{10}}) {
 		TrainConfig c = TrainConfig::recommended();

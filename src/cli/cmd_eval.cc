@@ -49,7 +49,7 @@ int run_eval(const EvalOptions &o)
 			throw Error(ExitCode::kBadData, fmt::format("{}: the model uses 'modern' features; the file has only A1 columns", o.data));
 		std::vector<float> x(feature_count(mf.feature_set));
 		for (const KernelState &s : trace.rows) {
-			if (!passes_prep_filter(s))
+			if (!passes_prep_filter(s, version))
 				continue;
 			// The recorded return value is the truth; the teacher labels
 			// rows recorded without one, and names the deciding branch.

@@ -72,7 +72,7 @@ int run_generate(const GenerateOptions &o)
 		for (auto name : raw_column_names())
 			columns.push_back(name);
 	} else if (o.format == "features") {
-		const Dataset d = prep(trace, set);
+		const Dataset d = prep(trace, set, cfg.kernel);
 		data = d.to_csv();
 		rows_out = d.rows;
 		for (uint8_t y : d.y)

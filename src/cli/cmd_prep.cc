@@ -16,20 +16,21 @@ namespace kmlb::cli {
 namespace {
 
 struct PrepOptions {
-	std::string in, out, features = "seed";
+	std::string in, out, features = "seed", kernel = kDefaultKernel;
 	bool json = false;
 };
 
 int run_prep(const PrepOptions &o)
 {
 	const FeatureSet set = parse_feature_set(o.features);
+	const KernelVersion version = parse_kernel_version(o.kernel);
 	// The output or its sidecar (OUT.json) must not be the input.
 	if (same_file(o.in, o.out) || same_file(o.in, o.out + ".json"))
 		throw Error(ExitCode::kUsage, fmt::format("--out {} would overwrite the input {}", o.out, o.in));
 	const RawTrace trace = read_raw_csv(o.in);
 	if (trace.rows.empty())
 		throw Error(ExitCode::kBadData, fmt::format("{}: no data rows (only the header): nothing to prepare", o.in));
-	const Dataset d = prep(trace, set);
+	const Dataset d = prep(trace, set, version);
 	if (d.rows == 0)
 		throw Error(ExitCode::kBadData,
 			    fmt::format("{}: all {} rows are dropped by the A2 filter (running tasks, failed hard checks): "
@@ -48,6 +49,7 @@ int run_prep(const PrepOptions &o)
 	nlohmann::json meta = {
 		{"kind", "features"},
 		{"feature_set", feature_set_name(set)},
+		{"kernel", o.kernel},
 		{"columns", columns},
 		{"label", kLabelName},
 		{"rows", d.rows},
@@ -79,8 +81,12 @@ void add_prep(CLI::App &app, Job &job)
 	sub->add_option("--out", o->out, "features CSV (a FILE.json sidecar is written beside it)")->required();
 	sub->add_option("--features", o->features, "seed (15, the report's) or modern (needs the full schema)")
 		->capture_default_str();
+	sub->add_option("--kernel", o->kernel,
+			"kernel the rows were recorded on: its own hard refusals are filtered (6.18's delayed-dequeue, "
+			"eligibility, mutex and donor tests apply to 6.14+ only)")
+		->capture_default_str();
 	sub->add_flag("--json", o->json, "print the sidecar to stdout instead of the summary line");
-	sub->footer("Example:\n  kmlb prep --in raw.csv --out features.csv --features modern");
+	sub->footer("Example:\n  kmlb prep --in raw.csv --out features.csv --features modern --kernel 6.12");
 	sub->final_callback([o, &job] { job = [o] { return run_prep(*o); }; });
 }
 

@@ -53,7 +53,7 @@ int run_reproduce(const ReproduceOptions &o)
 	gen_cfg.seed = o.seed;
 	RawTrace trace;
 	trace.rows = generate_states(gen_cfg).states;
-	const Dataset data = prep(trace, FeatureSet::kSeed);
+	const Dataset data = prep(trace, FeatureSet::kSeed, gen_cfg.kernel);
 	write_data_with_sidecar(o.out + "/seed.csv", data.to_csv(),
 				{{"kind", "features"}, {"feature_set", "seed"}, {"rows", data.rows},
 				 {"generator", {{"preset", "seed"}, {"seed", o.seed}, {"kernel", "5.15"}, {"teacher", "5.15"}}}});
@@ -76,7 +76,7 @@ int run_reproduce(const ReproduceOptions &o)
 	domain_cfg.seed = o.seed;
 	RawTrace domain_trace;
 	domain_trace.rows = generate_states(domain_cfg).states;
-	Dataset domain_data = prep(domain_trace, FeatureSet::kSeed);
+	Dataset domain_data = prep(domain_trace, FeatureSet::kSeed, domain_cfg.kernel);
 	domain_data.x.insert(domain_data.x.begin(), data.x.begin(), data.x.end());
 	domain_data.y.insert(domain_data.y.begin(), data.y.begin(), data.y.end());
 	domain_data.rows = domain_data.y.size();

@@ -150,9 +150,9 @@ nlohmann::json across_kernels(const StudyOptions &o, const std::vector<std::vect
 	const std::vector<std::string> &names = o.kernels;
 	std::vector<RawTrace> raw;
 	std::vector<Dataset> data;
-	for (const auto &phases : runs) {
-		raw.push_back(whole_run(phases));
-		data.push_back(prep(raw.back(), FeatureSet::kModern));
+	for (size_t r = 0; r < runs.size(); ++r) {
+		raw.push_back(whole_run(runs[r]));
+		data.push_back(prep(raw.back(), FeatureSet::kModern, parse_kernel_version(names[r])));
 	}
 	nlohmann::json j = {{"feature_set", "modern"},
 			    {"teachers", nlohmann::json::array()},
@@ -237,12 +237,12 @@ int run_study(const StudyOptions &opts)
 		seed_cfg.rows = o.synthetic_rows;
 	RawTrace seed_trace;
 	seed_trace.rows = generate_states(seed_cfg).states;
-	const Mlp synthetic_seed = train(prep(seed_trace, FeatureSet::kSeed), study_config(o)).model;
+	const Mlp synthetic_seed = train(prep(seed_trace, FeatureSet::kSeed, seed_cfg.kernel), study_config(o)).model;
 	std::map<std::string, Mlp> synthetic_modern;  // per kernel of the runs
 	for (const std::string &k : o.kernels)
 		if (!synthetic_modern.count(k))
 			synthetic_modern.emplace(
-				k, train(prep(distilled_mix(o, parse_kernel_version(k)), FeatureSet::kModern), study_config(o))
+				k, train(prep(distilled_mix(o, parse_kernel_version(k)), FeatureSet::kModern, parse_kernel_version(k)), study_config(o))
 					   .model);
 
 	for (size_t r = 0; r < o.runs.size(); ++r) {
@@ -262,7 +262,7 @@ int run_study(const StudyOptions &opts)
 			const std::string set_name(feature_set_name(set));
 			std::vector<Dataset> per_phase;
 			for (const Phase &ph : phases)
-				per_phase.push_back(prep(ph.trace, set));
+				per_phase.push_back(prep(ph.trace, set, run_version));
 			std::vector<const Dataset *> parts;
 			for (const Dataset &d : per_phase)
 				parts.push_back(&d);

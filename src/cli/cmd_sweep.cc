@@ -195,7 +195,7 @@ int run_sweep(const SweepOptions &o)
 		const GeneratedStates g = generate_states(gc);
 		trace.rows.insert(trace.rows.end(), g.states.begin(), g.states.end());
 	}
-	const Dataset data = prep(trace, set);
+	const Dataset data = prep(trace, set, vopt.kernel);
 
 	// Models go to --keep-models, or to a directory removed at the end.
 	std::optional<TempDir> scratch;
