@@ -113,6 +113,26 @@ chmod 755 "$root/init"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$B/initramfs.cpio" || die "cpio failed"
 rm -rf "$root"
 
+# write_result: DIR/result.json from the boots so far (after every boot:
+# an experiment stopped early keeps its counts)
+write_result() {
+	local WALL=$(($(date +%s) - T0))
+	python3 - "$OUT" "$ARM" "$ACCEL" "$CYCLES" "$done_cycles" "$boots" "$crashes" "$oopses" "$warnings" "$WALL" "$SWITCHES" "$DWELL" "$REL" <<'PY' || die "cannot write result.json"
+import json, sys
+out, arm, accel, req, cyc, boots, crashes, oopses, warnings, wall, sw, dwell, rel = sys.argv[1:]
+crash = []
+for line in open(out + "/crashes.txt"):
+    n, _, sig = line.strip().partition(" ")
+    crash.append({"cycle": int(n), "signature": sig})
+res = {"arm": arm, "accel": accel, "kernel": rel, "requested_cycles": int(req), "cycles": int(cyc),
+       "boots": int(boots), "crashes": int(crashes), "crash_list": crash,
+       "oopses_in_clean_boots": int(oopses), "warnings_in_clean_boots": int(warnings),
+       "mode_switches_per_cycle": int(sw) if arm == "kmlb" else 0,
+       "dwell_us": int(dwell) if arm != "kmlb" else 0, "wall_seconds": int(wall)}
+json.dump(res, open(out + "/result.json.tmp", "w"), indent=1)
+PY
+	mv "$OUT/result.json.tmp" "$OUT/result.json"
+}
 done_cycles=0 boots=0 crashes=0 oopses=0 warnings=0
 : >"$OUT/crashes.txt"
 T0=$(date +%s)
@@ -153,23 +173,9 @@ while [ $done_cycles -lt "$CYCLES" ] && [ $boots -lt "$MAXBOOTS" ]; do
 			die "the guest's experiment failed: see $blog"
 	fi
 	log "after boot $boots: $done_cycles of $CYCLES cycles, $crashes crashes"
+	write_result
 done
-WALL=$(($(date +%s) - T0))
-python3 - "$OUT" "$ARM" "$ACCEL" "$CYCLES" "$done_cycles" "$boots" "$crashes" "$oopses" "$warnings" "$WALL" "$SWITCHES" "$DWELL" "$REL" <<'PY' || die "cannot write result.json"
-import json, sys
-out, arm, accel, req, cyc, boots, crashes, oopses, warnings, wall, sw, dwell, rel = sys.argv[1:]
-crash = []
-for line in open(out + "/crashes.txt"):
-    n, _, sig = line.strip().partition(" ")
-    crash.append({"cycle": int(n), "signature": sig})
-res = {"arm": arm, "accel": accel, "kernel": rel, "requested_cycles": int(req), "cycles": int(cyc),
-       "boots": int(boots), "crashes": int(crashes), "crash_list": crash,
-       "oopses_in_clean_boots": int(oopses), "warnings_in_clean_boots": int(warnings),
-       "mode_switches_per_cycle": int(sw) if arm == "kmlb" else 0,
-       "dwell_us": int(dwell) if arm != "kmlb" else 0, "wall_seconds": int(wall)}
-json.dump(res, open(out + "/result.json.tmp", "w"), indent=1)
-PY
-mv "$OUT/result.json.tmp" "$OUT/result.json"
+write_result
 cat "$OUT/result.json"
 [ "$done_cycles" -ge "$CYCLES" ] || die "only $done_cycles of $CYCLES cycles in $MAXBOOTS boots"
 exit 0

@@ -15,9 +15,12 @@
 # thread; the guest TSC counts executed instructions, so the module's costs
 # are instruction counts); the guest boots with maxcpus=1 and brings the
 # other CPUs online from init. --soak N adds N insmod/rmmod cycles with mode
-# switches under 200 % load. KMLB_ACCEL=tcg,thread=single runs a TCG guest on
-# one host thread (the soak of the README; see kernel/README.md on the crash
-# under multi-threaded TCG).
+# switches under 200 % load. --timing tcg runs the guest on single-threaded
+# TCG (all vCPUs on one host thread): under multi-threaded TCG the kernel's
+# own live patching of can_migrate_task crashes the guest, with or without
+# kmlb (kernel/README.md, "The earlier crash"). KMLB_ACCEL=tcg,thread=multi
+# overrides that, for experiments only. `deploy.sh --print-accel tcg|icount`
+# prints the accelerator arguments and exits.
 #
 # Without --model, a model is trained on the spot and cached per kmlb binary
 # (kmlb generate --kernel 6.1 --features modern, presets balanced, overloaded
@@ -31,6 +34,20 @@
 # Exit codes: 0 ok, 1 failure (a guest check failed too), 2 usage,
 # 77 qemu cannot run here.
 set -u
+
+# deploy_accel TIMING: qemu's accelerator arguments for --timing TIMING
+deploy_accel() {
+	if [ "$1" = icount ]; then
+		echo "-accel tcg -icount shift=0,sleep=off"
+	else
+		echo "-accel ${KMLB_ACCEL:-tcg,thread=single}"
+	fi
+}
+if [ "${1:-}" = --print-accel ]; then
+	case "${2:-}" in tcg | icount) deploy_accel "$2"; exit 0 ;; esac
+	echo "kmlb-deploy: --print-accel tcg|icount" >&2
+	exit 2
+fi
 
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
@@ -181,11 +198,8 @@ CRASH_RE='Oops|Kernel panic|BUG:|general protection fault|RIP: 0010:0x0'
 run_guest() {
 	local attempt img=$OUT/out.img log rc t0 t1 accel cmdline_timing=
 	local append
-	accel=(-accel "${KMLB_ACCEL:-tcg,thread=multi}")
-	if [ "$TIMING" = icount ]; then
-		accel=(-accel tcg -icount shift=0,sleep=off)
-		cmdline_timing=" maxcpus=1 kmlb.icount=1"
-	fi
+	read -r -a accel < <(deploy_accel "$TIMING")
+	[ "$TIMING" = icount ] && cmdline_timing=" maxcpus=1 kmlb.icount=1"
 	append="$CMDLINE_BASE$cmdline_timing kmlb.mode=$MODE kmlb.loads=$LOADS kmlb.seconds=$SECS kmlb.reps=$REPS kmlb.bench=$BENCH kmlb.size=$SIZE kmlb.safety=$SAFETY kmlb.verify=$VERIFY kmlb.soak=$SOAK${KMLB_EXTRA_CMDLINE:+ $KMLB_EXTRA_CMDLINE}"
 	for attempt in 1 2 3; do
 		log="$OUT/serial.log"

@@ -67,6 +67,8 @@ ftrace)
 *)
 	echo "KMLB-EXP unknown arm $ARM"; rc=2 ;;
 esac
+# addresses (nokaslr: fixed) to read a crash's call trace against the vmlinux
+echo "KMLB-EXP syms $(grep -E ' (load_balance|can_migrate_task|detach_tasks|active_load_balance_cpu_stop)$' /proc/kallsyms | awk '{ printf "%s=0x%s ", $3, $1 }')"
 echo "KMLB-EXP start arm=$ARM cycles=$CYCLES switches=$SWITCHES dwell_us=$DWELL ncpu=$ncpu online=$(cat /sys/devices/system/cpu/online) uname=$(uname -r)"
 
 cyc=0
