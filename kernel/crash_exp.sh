@@ -9,6 +9,8 @@
 #            [--max-boots B] [--switches 34] [--dwell-us 100000]
 #            [--model MODEL.json]
 #        kernel/crash_exp.sh --parse SERIAL.log   (one boot's log: cycles, crash)
+#        kernel/crash_exp.sh --tally DIR          (all boots of DIR, also of a
+#                                                  run stopped early)
 #
 # Arms (kernel/guest/crash_init.sh): kmlb = the shipped kmlb.ko, insmod,
 # 34 mode switches, rmmod (no BPF); probe = kmlb_probe_only.ko (the same
@@ -45,6 +47,29 @@ exp_parse() {
 	echo "$cyc $crashed $sig"
 }
 
+# exp_tally DIR: "cycles C boots B crashes N" over DIR/boot-K.log in boot
+# order, then one line per crash: "crash at cycle I: SIGNATURE".
+exp_tally() {
+	local k=1 total=0 crashes=0 c crashed sig lines=
+	[ -f "$1/boot-1.log" ] || return 66
+	while [ -f "$1/boot-$k.log" ]; do
+		read -r c crashed sig < <(exp_parse "$1/boot-$k.log")
+		total=$((total + c))
+		if [ "$crashed" = 1 ]; then
+			crashes=$((crashes + 1))
+			lines+="crash at cycle $((total + 1)): $sig"$'\n'
+		fi
+		k=$((k + 1))
+	done
+	echo "cycles $total boots $((k - 1)) crashes $crashes"
+	printf '%s' "$lines"
+}
+
+if [ "${1:-}" = --tally ]; then
+	[ $# = 2 ] || { echo "kmlb-crash-exp: --tally DIR" >&2; exit 2; }
+	exp_tally "$2" || { echo "kmlb-crash-exp: no boot logs in $2" >&2; exit 66; }
+	exit 0
+fi
 if [ "${1:-}" = --parse ]; then
 	[ $# = 2 ] || { echo "kmlb-crash-exp: --parse SERIAL.log" >&2; exit 2; }
 	[ -f "$2" ] || { echo "kmlb-crash-exp: no file $2" >&2; exit 66; }

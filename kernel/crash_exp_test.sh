@@ -64,6 +64,18 @@ KMLB-EXP cycle 41
 L
 expect gpf_in_task "$T/gpf.log" "41 1 text_poke_bp_batch+0x1c0/0x2a0 <- ftrace_replace_code+0x12a/0x190"
 
+# the tally over boots: cycles add up across boots, a crash is counted in
+# the cycle after the last completed one of its boot
+mkdir -p "$T/run"
+cp "$T/crash.log" "$T/run/boot-1.log"    # 3 cycles, crash in cycle 4
+cp "$T/panic.log" "$T/run/boot-2.log"    # 7 more, crash in cycle 11
+cp "$T/clean.log" "$T/run/boot-3.log"    # 2 more, clean
+got=$(bash "$HERE/crash_exp.sh" --tally "$T/run")
+want="cycles 12 boots 3 crashes 2
+crash at cycle 4: 0x0 <- load_balance+0x5e4/0xe50
+crash at cycle 11: ? <- ?"
+if [ "$got" = "$want" ]; then echo "ok   tally_over_boots"; else echo "FAIL tally_over_boots: got '$got'"; fail=1; fi
+
 bash "$HERE/crash_exp.sh" --parse "$T/none.log" 2>/dev/null
 rc=$?
 if [ $rc = 66 ]; then echo "ok   missing_log_66"; else echo "FAIL missing_log_66: exit $rc"; fail=1; fi
