@@ -18,7 +18,8 @@
 # kprobe event enabled/disabled; ftrace = no module, the function tracer
 # on can_migrate_task on/off. Writes DIR/result.json (arm, accel, cycles,
 # boots, crashes, the cycle of each crash and its signature: the first RIP
-# line and the first frame of its call trace) and DIR/boot-K.log.
+# line and the first frame of its call trace; hangs: boots that printed
+# nothing for 240 s without a crash signature) and DIR/boot-K.log.
 # --accel defaults to tcg,thread=multi (the arm's question is what crashes
 # there). Only one guest runs at a time; each boot is bounded by timeout.
 # Exit codes: 0 ok (crashes are results, not failures), 1 failure,
@@ -27,10 +28,16 @@ set -u
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
 CRASH_RE='Oops|Kernel panic|BUG:|general protection fault|RIP: 0010:0x0'
+# a guest that stalls (and is stopped by the watchdog below) says so first
+STALL_RE='rcu: INFO: |soft lockup|blocked for more than'
 
-# exp_parse LOG: "CYCLES CRASHED SIGNATURE" of one boot's serial log.
-# CYCLES: the last completed cycle; CRASHED 1 when a crash signature is in
-# the log; SIGNATURE: first RIP line and first call-trace frame (or "-").
+# exp_parse LOG: "CYCLES STATE SIGNATURE" of one boot's serial log.
+# CYCLES: the last completed cycle; STATE 1 when a crash signature is in
+# the log, 2 when there is none, the guest never printed its end marker and
+# it reported a stall (RCU stall, soft lockup, hung task: it hung and was
+# stopped), else 0 (a boot stopped early without a stall counts its cycles
+# only); SIGNATURE: first RIP line and first call-trace frame (a hang: its
+# first stall line; else "-").
 exp_parse() {
 	local log=$1 cyc crashed=0 sig=-
 	cyc=$(grep -a -o 'KMLB-EXP cycle [0-9]*' "$log" | tail -n 1 | awk '{ print $3 }')
@@ -43,6 +50,9 @@ exp_parse() {
 			ct && !frame && /\] +[a-zA-Z_?]/ && !/<IRQ>|<TASK>|<\/IRQ>|<\/TASK>/ {
 				sub(/.*\] +/, ""); frame = $0 }
 			END { printf "%s <- %s", (rip ? rip : "?"), (frame ? frame : "?") }' "$log")
+	elif ! grep -a -q 'KMLB-EXP done' "$log" && grep -a -E -q "$STALL_RE" "$log"; then
+		crashed=2
+		sig="hang: $(grep -a -E -m 1 -o "($STALL_RE).*" "$log" | tr -d '\r')"
 	fi
 	echo "$cyc $crashed $sig"
 }
@@ -50,7 +60,7 @@ exp_parse() {
 # exp_tally DIR: "cycles C boots B crashes N" over DIR/boot-K.log in boot
 # order, then one line per crash: "crash at cycle I: SIGNATURE".
 exp_tally() {
-	local k=1 total=0 crashes=0 c crashed sig lines=
+	local k=1 total=0 crashes=0 hangs=0 c crashed sig lines=
 	[ -f "$1/boot-1.log" ] || return 66
 	while [ -f "$1/boot-$k.log" ]; do
 		read -r c crashed sig < <(exp_parse "$1/boot-$k.log")
@@ -58,10 +68,13 @@ exp_tally() {
 		if [ "$crashed" = 1 ]; then
 			crashes=$((crashes + 1))
 			lines+="crash at cycle $((total + 1)): $sig"$'\n'
+		elif [ "$crashed" = 2 ]; then
+			hangs=$((hangs + 1))
+			lines+="hang at cycle $((total + 1)): $sig"$'\n'
 		fi
 		k=$((k + 1))
 	done
-	echo "cycles $total boots $((k - 1)) crashes $crashes"
+	echo "cycles $total boots $((k - 1)) crashes $crashes hangs $hangs"
 	printf '%s' "$lines"
 }
 
@@ -142,15 +155,18 @@ rm -rf "$root"
 # an experiment stopped early keeps its counts)
 write_result() {
 	local WALL=$(($(date +%s) - T0))
-	python3 - "$OUT" "$ARM" "$ACCEL" "$CYCLES" "$done_cycles" "$boots" "$crashes" "$oopses" "$warnings" "$WALL" "$SWITCHES" "$DWELL" "$REL" <<'PY' || die "cannot write result.json"
+	python3 - "$OUT" "$ARM" "$ACCEL" "$CYCLES" "$done_cycles" "$boots" "$crashes" "$hangs" "$oopses" "$warnings" "$WALL" "$SWITCHES" "$DWELL" "$REL" <<'PY' || die "cannot write result.json"
 import json, sys
-out, arm, accel, req, cyc, boots, crashes, oopses, warnings, wall, sw, dwell, rel = sys.argv[1:]
-crash = []
-for line in open(out + "/crashes.txt"):
-    n, _, sig = line.strip().partition(" ")
-    crash.append({"cycle": int(n), "signature": sig})
+out, arm, accel, req, cyc, boots, crashes, hangs, oopses, warnings, wall, sw, dwell, rel = sys.argv[1:]
+def events(name):
+    ev = []
+    for line in open(out + "/" + name):
+        n, _, sig = line.strip().partition(" ")
+        ev.append({"cycle": int(n), "signature": sig})
+    return ev
 res = {"arm": arm, "accel": accel, "kernel": rel, "requested_cycles": int(req), "cycles": int(cyc),
-       "boots": int(boots), "crashes": int(crashes), "crash_list": crash,
+       "boots": int(boots), "crashes": int(crashes), "crash_list": events("crashes.txt"),
+       "hangs": int(hangs), "hang_list": events("hangs.txt"),
        "oopses_in_clean_boots": int(oopses), "warnings_in_clean_boots": int(warnings),
        "mode_switches_per_cycle": int(sw) if arm == "kmlb" else 0,
        "dwell_us": int(dwell) if arm != "kmlb" else 0, "wall_seconds": int(wall)}
@@ -158,8 +174,9 @@ json.dump(res, open(out + "/result.json.tmp", "w"), indent=1)
 PY
 	mv "$OUT/result.json.tmp" "$OUT/result.json"
 }
-done_cycles=0 boots=0 crashes=0 oopses=0 warnings=0
+done_cycles=0 boots=0 crashes=0 hangs=0 oopses=0 warnings=0
 : >"$OUT/crashes.txt"
+: >"$OUT/hangs.txt"
 T0=$(date +%s)
 while [ $done_cycles -lt "$CYCLES" ] && [ $boots -lt "$MAXBOOTS" ]; do
 	boots=$((boots + 1))
@@ -177,27 +194,39 @@ while [ $done_cycles -lt "$CYCLES" ] && [ $boots -lt "$MAXBOOTS" ]; do
 		-numa dist,src=0,dst=1,val=20 \
 		-kernel "$KMLB_KERNEL_DIR/vmlinuz" -initrd "$B/initramfs.cpio" \
 		-append "$KMLB_CMDLINE_BASE quiet kmlb.arm=$ARM kmlb.cycles=$left kmlb.switches=$SWITCHES kmlb.dwell_us=$DWELL" \
-		-no-reboot -nographic </dev/null >"$blog" 2>&1
+		-no-reboot -nographic </dev/null >"$blog" 2>&1 &
+	qpid=$!
+	# a guest that prints nothing new for 240 s has hung (boot to the start
+	# marker takes under a minute, a cycle seconds): stop it
+	last=0 idle=0
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 5
+		n=$(grep -a -c 'KMLB-EXP' "$blog")
+		if [ "$n" != "$last" ]; then last=$n idle=0; else idle=$((idle + 5)); fi
+		[ $idle -lt 240 ] || { kill $qpid 2>/dev/null; break; }
+	done
+	wait $qpid 2>/dev/null
 	read -r c crashed sig < <(exp_parse "$blog")
 	done_cycles=$((done_cycles + c))
 	if [ "$crashed" = 1 ]; then
 		crashes=$((crashes + 1))
 		echo "$((done_cycles + 1)) $sig" >>"$OUT/crashes.txt"
 		log "boot $boots crashed in cycle $((done_cycles + 1)): $sig"
+	elif [ "$crashed" = 2 ]; then
+		hangs=$((hangs + 1))
+		echo "$((done_cycles + 1)) $sig" >>"$OUT/hangs.txt"
+		log "boot $boots hung in cycle $((done_cycles + 1)) (no crash signature, no end marker): $sig"
+		tail -n 5 "$blog" >&2
 	else
 		o=$(grep -a -o 'KMLB-EXP dmesg oopses=[0-9]* warnings=[0-9]*' "$blog" | tail -n 1)
-		if [ -z "$o" ]; then
-			log "boot $boots ended without a crash signature and without its end marker (last lines below)"
-			tail -n 5 "$blog" >&2
-			[ "$c" -gt 0 ] || die "boot $boots made no progress: see $blog"
-		else
+		if [ -n "$o" ]; then
 			oopses=$((oopses + $(echo "$o" | sed 's/.*oopses=\([0-9]*\).*/\1/')))
 			warnings=$((warnings + $(echo "$o" | sed 's/.*warnings=\([0-9]*\)/\1/')))
 		fi
 		grep -a -q 'KMLB-EXP done .* rc=0' "$blog" || [ $done_cycles -lt "$CYCLES" ] ||
 			die "the guest's experiment failed: see $blog"
 	fi
-	log "after boot $boots: $done_cycles of $CYCLES cycles, $crashes crashes"
+	log "after boot $boots: $done_cycles of $CYCLES cycles, $crashes crashes, $hangs hangs"
 	write_result
 done
 write_result

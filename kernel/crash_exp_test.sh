@@ -64,16 +64,27 @@ KMLB-EXP cycle 41
 L
 expect gpf_in_task "$T/gpf.log" "41 1 text_poke_bp_batch+0x1c0/0x2a0 <- ftrace_replace_code+0x12a/0x190"
 
+# a guest that stops printing without a crash and without its end marker hung
+cat >"$T/hang.log" <<'L'
+KMLB-EXP cycle 5
+[  186.934777] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
+[  186.937716] rcu: 	0-...!: (10 GPs behind) idle=743c/0/0x1 softirq=1318/1319 fqs=54
+L
+expect hang_without_end_marker "$T/hang.log" "5 2 hang: rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"
+
 # the tally over boots: cycles add up across boots, a crash is counted in
 # the cycle after the last completed one of its boot
 mkdir -p "$T/run"
 cp "$T/crash.log" "$T/run/boot-1.log"    # 3 cycles, crash in cycle 4
 cp "$T/panic.log" "$T/run/boot-2.log"    # 7 more, crash in cycle 11
 cp "$T/clean.log" "$T/run/boot-3.log"    # 2 more, clean
+cp "$T/hang.log" "$T/run/boot-4.log"     # 5 more, then hung
+printf 'KMLB-EXP cycle 1\n' >"$T/run/boot-5.log"   # stopped early: 1 more, no event
 got=$(bash "$HERE/crash_exp.sh" --tally "$T/run")
-want="cycles 12 boots 3 crashes 2
+want="cycles 18 boots 5 crashes 2 hangs 1
 crash at cycle 4: 0x0 <- load_balance+0x5e4/0xe50
-crash at cycle 11: ? <- ?"
+crash at cycle 11: ? <- ?
+hang at cycle 18: hang: rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"
 if [ "$got" = "$want" ]; then echo "ok   tally_over_boots"; else echo "FAIL tally_over_boots: got '$got'"; fail=1; fi
 
 bash "$HERE/crash_exp.sh" --parse "$T/none.log" 2>/dev/null
