@@ -15,9 +15,12 @@
 # thread; the guest TSC counts executed instructions, so the module's costs
 # are instruction counts); the guest boots with maxcpus=1 and brings the
 # other CPUs online from init. --soak N adds N insmod/rmmod cycles with mode
-# switches under 200 % load. KMLB_ACCEL=tcg,thread=single runs a TCG guest on
-# one host thread (the soak of the README; see kernel/README.md on the crash
-# under multi-threaded TCG).
+# switches under 200 % load. --timing tcg runs the guest on single-threaded
+# TCG (all vCPUs on one host thread): under multi-threaded TCG the kernel's
+# own live patching of can_migrate_task crashes the guest, with or without
+# kmlb (kernel/README.md, "The earlier crash"). KMLB_ACCEL=tcg,thread=multi
+# overrides that, for experiments only. `deploy.sh --print-accel tcg|icount`
+# prints the accelerator arguments and exits.
 #
 # Without --model, a model is trained on the spot and cached per kmlb binary
 # (kmlb generate --kernel 6.1 --features modern, presets balanced, overloaded
@@ -31,6 +34,20 @@
 # Exit codes: 0 ok, 1 failure (a guest check failed too), 2 usage,
 # 77 qemu cannot run here.
 set -u
+
+# deploy_accel TIMING: qemu's accelerator arguments for --timing TIMING
+deploy_accel() {
+	if [ "$1" = icount ]; then
+		echo "-accel tcg -icount shift=0,sleep=off"
+	else
+		echo "-accel ${KMLB_ACCEL:-tcg,thread=single}"
+	fi
+}
+if [ "${1:-}" = --print-accel ]; then
+	case "${2:-}" in tcg | icount) deploy_accel "$2"; exit 0 ;; esac
+	echo "kmlb-deploy: --print-accel tcg|icount" >&2
+	exit 2
+fi
 
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
@@ -165,11 +182,10 @@ build_all() {
 # never retried; only a boot stall before init boots again).
 run_guest() {
 	local append
-	KMLB_ACCEL_ARGS=(-accel "${KMLB_ACCEL:-tcg,thread=multi}")
+	read -r -a KMLB_ACCEL_ARGS < <(deploy_accel "$TIMING")
 	KMLB_STALL_S=120
 	append="quiet"
 	if [ "$TIMING" = icount ]; then
-		KMLB_ACCEL_ARGS=(-accel tcg -icount shift=0,sleep=off)
 		KMLB_STALL_S=300
 		append+=" maxcpus=1 kmlb.icount=1"
 	fi

@@ -85,7 +85,7 @@ void add_vm(CLI::App &app, Job &job)
 		->check(CLI::IsMember({"shadow", "replace", "substitute"}))
 		->capture_default_str();
 	deploy->add_option("--timing", o->timing,
-			   "tcg (multi-threaded TCG) or icount (-icount shift=0: costs are instruction counts)")
+			   "tcg (single-threaded TCG) or icount (-icount shift=0: costs are instruction counts)")
 		->check(CLI::IsMember({"tcg", "icount"}))
 		->capture_default_str();
 	deploy->add_option("--soak", o->soak, "also N insmod/rmmod cycles with mode switches under 200 % load")
