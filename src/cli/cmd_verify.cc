@@ -54,8 +54,7 @@ int run_verify(const VerifyCliOptions &o)
 {
 	const KernelVersion kernel = parse_kernel_version(o.kernel);
 	const std::string text = read_file(o.model);
-	const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-	const bool is_float = j.is_object() && j.value("format", nlohmann::json()) == std::string(kModelFormat);
+	const bool is_float = is_float_model_text(text);
 	std::optional<ModelFile> float_model;
 	std::optional<FixedModel> fixed_model;
 	std::unique_ptr<VerifyTarget> target;
