@@ -346,6 +346,23 @@ TEST(Verify, ModernModelDecidesRealWeightRowsAsTheKernel)
 	EXPECT_GT(wrong_inverted, 0u);
 }
 
+// A cap on counterexamples ends the search early: falsified with exactly the
+// cap, the rest left undecided (never counted as verified), fewer boxes.
+TEST(Verify, CounterexampleCapStopsTheSearch)
+{
+	const FixedModel bad = weight_sign_inverted(verified_modern());  // fixed_target keeps a reference
+	const auto target = fixed_target(bad);
+	const VerifyResult all = verify(modern_domain(), *target);
+	VerifyOptions opt;
+	opt.max_counterexamples = 3;
+	const VerifyResult capped = verify(modern_domain(), *target, opt);
+	EXPECT_EQ(capped.outcome, VerifyOutcome::kFalsified);
+	EXPECT_EQ(capped.counterexamples.size(), 3u);
+	EXPECT_GT(all.counterexamples.size(), 3u);
+	EXPECT_GT(capped.undecided_boxes, 0u);
+	EXPECT_LT(capped.boxes, all.boxes);
+}
+
 TEST(Verify, BudgetExhaustedIsUnknownNeverVerified)
 {
 	const FixedModel &m = verified_573();

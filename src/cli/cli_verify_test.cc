@@ -77,7 +77,11 @@ TEST(CliVerify, FixedPointCounterexamplesReplayThroughEval)
 				dir / "cex.raw.csv" + " --counterexamples " + dir / "cex.csv");
 	ASSERT_EQ(r.exit_code, 1) << r.output;
 	const size_t n = json_of(r.output)["counterexamples"].get<size_t>();
-	ASSERT_GT(n, 0u);
+	ASSERT_GT(n, 2u);
+	const auto capped = run_kmlb("verify --model " + dir / "inverted.q.json" + " --json --max-counterexamples 2");
+	EXPECT_EQ(capped.exit_code, 1) << capped.output;
+	EXPECT_EQ(json_of(capped.output)["result"], "falsified");
+	EXPECT_EQ(json_of(capped.output)["counterexamples"], 2);
 	for (const std::string file : {"cex.raw.csv", "cex.csv"})
 		for (const std::string &model : {dir / "inverted.q.json", good}) {
 			const auto e = run_kmlb("eval --model " + model + " --data " + dir / file + " --json");
