@@ -73,7 +73,7 @@ void set_idle(KernelState &s, IdleType t)
 VerifyDomain::VerifyDomain(FeatureSet set, KernelVersion kernel) : set_(set), kernel_(kernel)
 {
 	const bool modern = set == FeatureSet::kModern;
-	// 4.15 compares raw fault counts; numa_weight_delta is the score of 4.19+,
+	// 4.15 compares raw fault counts; numa_weight_sign compares the scores of 4.19+,
 	// so the modern features do not determine a 4.15 decision.
 	if (modern && kernel == KernelVersion::k4_15)
 		throw Error(ExitCode::kUsage, "the 'modern' domain needs a teacher from 4.19 on (4.15 compares raw "

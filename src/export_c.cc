@@ -157,7 +157,8 @@ static inline void kmlb_features(const struct kmlb_state *s, int32_t x[KMLB_NUM_
 constexpr std::string_view kFeaturesModern = R"C(	x[15] = kmlb__flag(s->sd_share_cpucapacity != 0);
 	x[16] = kmlb__flag(s->active_lb != 0);
 	x[17] = kmlb__flag(s->numa_balancing && s->has_numa_faults && s->sd_numa);
-	x[18] = kmlb__ratio((int64_t)(kmlb__dst_weight(s) - kmlb__src_weight(s)), 1000);
+	x[18] = kmlb__dst_weight(s) > kmlb__src_weight(s) ? kmlb__flag(1) :
+		kmlb__dst_weight(s) < kmlb__src_weight(s) ? -kmlb__flag(1) : 0;
 	x[19] = kmlb__flag(s->idle_policy != 0);
 	x[20] = kmlb__flag(s->cookie_match == 0);
 )C";

@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, 21> kModern = {
 	"same_node",       "prefer_src",  "prefer_dst",  "src_len",      "src_load",
 	"dst_load",        "dst_len",     "delta_faults", "extra_fails", "buddy_hot",
 	// What kernels >= 5.10 also read (features.cc says why).
-	"smt_domain",      "active_lb",   "numa_active", "numa_weight_delta",
+	"smt_domain",      "active_lb",   "numa_active", "numa_weight_sign",
 	"idle_policy",     "cookie_mismatch",
 };
 constexpr size_t kSeedCount = 15;
@@ -34,7 +34,8 @@ size_t feature_count(FeatureSet set)
 
 bool feature_is_binary(size_t index)
 {
-	// src_len, src_load, dst_load, dst_len, delta_faults, numa_weight_delta are numbers.
+	// src_len, src_load, dst_load, dst_len, delta_faults are numbers;
+	// numa_weight_sign takes -1, 0 or 1.
 	return !(index >= 8 && index <= 12) && index != 18;
 }
 

@@ -30,8 +30,8 @@ constexpr std::array<FeatureRange, 21> kRanges = {{
 	{"smt_domain", true, 0, 1, "sd_share_cpucapacity != 0"},
 	{"active_lb", true, 0, 1, "active_lb != 0"},
 	{"numa_active", true, 0, 1, "numa_balancing && has_numa_faults && sd_numa"},
-	{"numa_weight_delta", false, -1, 1,
-	 "(dst_weight - src_weight) / 1000, weights 1000 * faults / total (group's in a NUMA group), saturated to [-1, 1]"},
+	{"numa_weight_sign", false, -1, 1,
+	 "sign(dst_weight - src_weight): -1, 0 or 1; weights 1000 * faults / total (group's in a NUMA group)"},
 	{"idle_policy", true, 0, 1, "idle_policy != 0"},
 	{"cookie_mismatch", true, 0, 1, "cookie_match == 0"},
 }};
@@ -145,10 +145,8 @@ void extract_features_fixed(const KernelState &s, FeatureSet set, int frac_bits,
 	out[15] = flag(s.sd_share_cpucapacity != 0, f);
 	out[16] = flag(s.active_lb != 0, f);
 	out[17] = flag(s.numa_balancing && s.has_numa_faults && s.sd_numa, f);
-	// The kernel's scores: unsigned 1000 * faults / total (teacher_internal.h);
-	// their difference taken modulo 2^64 like the kernel's long arithmetic.
-	const auto weight_delta = static_cast<int64_t>(detail::dst_weight(s) - detail::src_weight(s));
-	out[18] = fixed_ratio(weight_delta, 1000, f);
+	// The outcome of the kernel's comparison of its scores (teacher_internal.h).
+	out[18] = detail::numa_weight_sign(s) * one(f);
 	out[19] = flag(s.idle_policy != 0, f);
 	out[20] = flag(s.cookie_match == 0, f);
 }

@@ -17,7 +17,8 @@
 //   dst_len            [0, 127]: nr_running saturated to 0..127
 //   src_load, dst_load [0, 256]: load_avg saturated to 0..256000, / 1000
 //   delta_faults       [-1, 1]: (dst - src faults) / total, saturated
-//   numa_weight_delta  [-1, 1]: (dst_weight - src_weight) / 1000, saturated
+//   numa_weight_sign   -1, 0 or 1: sign(dst_weight - src_weight), the outcome
+//                      of the kernel's comparison of its NUMA scores
 // The caps are far above anything the generated data sets hold (nr_running
 // <= 40, load_avg <= 89000 in every preset): 127 runnable tasks on one CPU or a load of 250 nice-0
 // tasks is where a model trained on those rows has long stopped meaning

@@ -283,4 +283,10 @@ void save_model(const std::string &path, const ModelFile &file)
 
 ModelFile load_model(const std::string &path) { return model_from_json(read_file(path), path); }
 
+bool is_float_model_text(std::string_view text)
+{
+	const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+	return j.is_object() && j.value("format", nlohmann::json()) == std::string(kModelFormat);
+}
+
 }  // namespace kmlb

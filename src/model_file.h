@@ -54,6 +54,10 @@ std::string model_to_json(const ModelFile &file);
 // Error(kBadData, "<name>: <field>: <what>") on the first problem.
 ModelFile model_from_json(std::string_view text, const std::string &name);
 
+// Whether `text` is a float model file (format "kmlb-model"), as opposed to
+// anything else (a fixed-point model.q.json, or garbage for its reader).
+bool is_float_model_text(std::string_view text);
+
 // write_file_atomic / read_file around the two above (Error(kWriteError),
 // Error(kNoInput) as those report).
 void save_model(const std::string &path, const ModelFile &file);

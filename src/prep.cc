@@ -46,9 +46,7 @@ void extract_features(const KernelState &s, FeatureSet set, float *out)
 	out[15] = static_cast<float>(s.sd_share_cpucapacity);
 	out[16] = static_cast<float>(s.active_lb);
 	out[17] = static_cast<float>(s.numa_balancing && s.has_numa_faults && s.sd_numa);
-	const auto weight_delta = static_cast<int64_t>(detail::dst_weight(s)) -
-				  static_cast<int64_t>(detail::src_weight(s));
-	out[18] = static_cast<float>(static_cast<double>(weight_delta) / 1000.0);
+	out[18] = static_cast<float>(detail::numa_weight_sign(s));
 	out[19] = static_cast<float>(s.idle_policy);
 	out[20] = static_cast<float>(!s.cookie_match);
 }

@@ -17,10 +17,16 @@
 //   active_lb         = LBF_ACTIVE_LB: migrate at once since 5.15
 //   numa_active       = NUMA balancing on, task has fault statistics and the
 //                       domain is SD_NUMA: whether the NUMA test runs at all
-//   numa_weight_delta = (dst_weight - src_weight) / 1000, the scores the
-//                       kernel compares (group scores for a task in a NUMA
-//                       group); delta_faults alone loses the integer
-//                       division and the group, so its sign can be wrong.
+//   numa_weight_sign  = sign(dst_weight - src_weight) in {-1, 0, 1}: the
+//                       outcome of the comparison of the scores the kernel
+//                       makes (group scores for a task in a NUMA group);
+//                       delta_faults alone loses the integer division and
+//                       the group, so its sign can be wrong. Only the
+//                       comparison decides (dst < src: degrades; 6.14+: ties
+//                       fall through), so the feature is the outcome itself:
+//                       the smallest score difference moves it by a whole
+//                       unit, and the model's decision cannot hinge on a
+//                       difference of 1/1000 (docs/verify.md).
 //   idle_policy       = SCHED_IDLE task: task_hot() says cold at once
 //   cookie_mismatch   = core scheduling cookie does not match dst: hot (5.14+)
 #pragma once

@@ -5,6 +5,7 @@
 #include "ceiling.h"
 #include "dataset.h"
 #include "exit_codes.h"
+#include "fixed_features.h"
 #include "generator.h"
 #include "teacher.h"
 
@@ -39,8 +40,8 @@ TEST(Prep, AppendixA2Transforms)
 	EXPECT_EQ(f[15], 0.0f);  // smt_domain
 	EXPECT_EQ(f[16], 0.0f);  // active_lb
 	EXPECT_EQ(f[17], 0.0f);  // numa_active: no fault statistics, not SD_NUMA
-	// 1000*10/80 - 1000*30/80 = 125 - 375
-	EXPECT_FLOAT_EQ(f[18], -0.25f);
+	// 1000*10/80 < 1000*30/80: 125 < 375, degrades
+	EXPECT_EQ(f[18], -1.0f);
 
 	s.delta = 500000;  // exactly the cost: not hot
 	s.total_faults = 0;
@@ -122,6 +123,56 @@ TEST(Prep, ModernFeaturesNeedTheFullSchema)
 	RawTrace t;
 	t.full_schema = false;
 	EXPECT_THROW(prep(t, FeatureSet::kModern, KernelVersion::k6_6), Error);
+}
+
+// numa_weight_sign is the outcome of the kernel's score comparison: a score
+// difference of one per mille moves it by a whole unit, in the float and the
+// fixed-point features, and it decides the weight test of every version
+// (ties: 4.19-6.13 migrate, 6.14+ fall through to task_hot()).
+TEST(Prep, NumaWeightSignIsTheKernelsComparison)
+{
+	for (int grouped = 0; grouped < 2; ++grouped)
+		for (int64_t diff : {-1, 0, 1}) {
+			KernelState s;
+			s.cpu_not_idle = 1;
+			s.src_cpu = 0;
+			s.dst_cpu = 14;
+			s.src_nid = 0;
+			s.dst_nid = 1;
+			s.preferred_nid = kNumaNoNode;
+			s.sd_numa = 1;
+			s.cache_nice_tries = 2;
+			s.numa_balancing = 1;
+			s.has_numa_faults = 1;
+			s.migration_cost_ns = 500000;
+			s.delta = 0;  // hot: a tie falls through to task_hot() on 6.14+
+			s.src_len = 3;
+			s.src_preferred_len = 3;
+			// Scores 1000 * faults / total: 500 against 500 + diff (per mille).
+			s.total_faults = 1000;
+			s.src_faults = 500;
+			s.dst_faults = 500 + diff;
+			if (grouped) {
+				// The group's scores decide; the task's own say the opposite.
+				s.numa_group = 1;
+				s.dst_faults = 500 - diff;
+				s.group_total_faults = 3000;
+				s.group_src_faults = 1500;
+				s.group_dst_faults = 1500 + 3 * diff;
+			}
+			derive_a1_columns(s);
+			float f[21];
+			extract_features(s, FeatureSet::kModern, f);
+			EXPECT_EQ(f[18], static_cast<float>(diff)) << diff;
+			int32_t x[21];
+			extract_features_fixed(s, FeatureSet::kModern, 15, x);
+			EXPECT_EQ(x[18], static_cast<int32_t>(diff) * (1 << 15)) << diff;
+			const Decision d515 = can_migrate_task(s, KernelVersion::k5_15);
+			EXPECT_EQ(d515.migrate, diff >= 0) << diff;
+			EXPECT_EQ(d515.reason, diff < 0 ? Reason::kNumaWeightDegrades : Reason::kNumaWeightImproves);
+			const Decision d618 = can_migrate_task(s, KernelVersion::k6_18);
+			EXPECT_EQ(d618.migrate, diff > 0) << diff;
+		}
 }
 
 // With the modern features, every load preset's label is a function of the

@@ -39,6 +39,17 @@ inline uint64_t dst_weight(const KernelState &s)
 			    : numa_weight(s.dst_faults, s.total_faults);
 }
 
+// The outcome of the kernel's comparison of the two scores (the modern
+// feature numa_weight_sign): 1 when dst_weight > src_weight, -1 when
+// dst_weight < src_weight (4.19-6.13: degrades), 0 on a tie (6.14+: falls
+// through to task_hot()). Unsigned, as 4.19-6.13 compare; the sign of
+// 6.14+'s long score src - dst is its negation for any scores below 2^63.
+inline int numa_weight_sign(const KernelState &s)
+{
+	const uint64_t src = src_weight(s), dst = dst_weight(s);
+	return dst > src ? 1 : dst < src ? -1 : 0;
+}
+
 // The final test, the same in every version:
 //   if (tsk_cache_hot <= 0 || sd->nr_balance_failed > sd->cache_nice_tries)
 //           return 1;

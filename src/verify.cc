@@ -225,6 +225,7 @@ VerifyResult verify(const VerifyDomain &domain, const VerifyTarget &target, cons
 			continue;
 		}
 		size_t wrong = 0;
+		const uint64_t boxes_before = res.boxes;
 		// A concrete point: a counterexample when the model disagrees.
 		auto check = [&](const NumPoint &p) {
 			++res.concrete_points;
@@ -279,14 +280,18 @@ VerifyResult verify(const VerifyDomain &domain, const VerifyTarget &target, cons
 			for (size_t i = 0; i < kNumDims; ++i) {
 				if (box.lo[i] == box.hi[i] || feature_of_dim(i) >= inputs)
 					continue;
+				// 0: the input does not move over the box (numa_weight_sign
+				// over a weight range of one sign), or the first layer
+				// ignores it; splitting there cannot help.
 				const double s = target.sensitivity(feature_of_dim(i), lo, hi);
-				if (s > best_s) {
+				if (s > 0 && s > best_s) {
 					best_s = s;
 					best = i;
 				}
 			}
 			if (best == kNumDims) {
-				// Only dimensions the model does not read vary: it cannot
+				// Only dimensions the model does not read vary (their inputs
+				// are constant over the box or have no weight): it cannot
 				// decide differently within the box, and the middle was right.
 				continue;
 			}
@@ -297,6 +302,7 @@ VerifyResult verify(const VerifyDomain &domain, const VerifyTarget &target, cons
 			stack.push_back(left);
 		}
 		res.regions_wrong += wrong > 0;
+		res.boxes_by_reason[r.reason] += res.boxes - boxes_before;
 	}
 	res.outcome = !res.counterexamples.empty() ? VerifyOutcome::kFalsified
 		      : res.undecided_boxes       ? VerifyOutcome::kUnknown
@@ -312,6 +318,9 @@ nlohmann::json VerifyResult::to_json() const
 		const std::string name(reason_name(c.reason));
 		by_reason[name] = by_reason.value(name, 0) + 1;
 	}
+	nlohmann::json boxes_by = nlohmann::json::object();
+	for (const auto &[reason, n] : boxes_by_reason)
+		boxes_by[std::string(reason_name(reason))] = n;
 	return {{"result", outcome_name(outcome)},
 		{"boxes", boxes},
 		{"counterexamples", counterexamples.size()},
@@ -320,7 +329,8 @@ nlohmann::json VerifyResult::to_json() const
 		{"concrete_points", concrete_points},
 		{"regions", regions},
 		{"regions_with_counterexamples", regions_wrong},
-		{"by_reason", by_reason}};
+		{"by_reason", by_reason},
+		{"boxes_by_reason", boxes_by}};
 }
 
 }  // namespace kmlb

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,8 +79,10 @@ struct VerifyResult {
 	uint64_t concrete_points = 0;  // points evaluated concretely
 	size_t regions = 0, regions_wrong = 0;
 	std::vector<Counterexample> counterexamples;
+	// Boxes bounded per teacher reason of their region: where the time goes.
+	std::map<Reason, uint64_t> boxes_by_reason;
 	double seconds = 0;
-	nlohmann::json to_json() const;  // result, boxes, counterexamples, seconds, by_reason, ...
+	nlohmann::json to_json() const;  // result, boxes, counterexamples, seconds, by_reason, boxes_by_reason, ...
 };
 
 VerifyResult verify(const VerifyDomain &domain, const VerifyTarget &target, const VerifyOptions &opt = {});

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "atomic_file.h"
 #include "exit_codes.h"
 #include "fixed_features.h"
 #include "generator.h"
@@ -26,6 +27,32 @@ ModelFile fixture(const std::string &name)
 const FixedModel &verified_573()
 {
 	static const FixedModel m = load_fixed_model(std::string(KMLB_TEST_DATA_DIR) + "/verified_seed_573.q.json");
+	return m;
+}
+
+// 21-15-12-10-1 trained with `kmlb train --verify-rounds 6 --kernel 6.1` on
+// the idle, balanced and overloaded presets plus the modern-domain preset
+// (6.1 labels, README): verified in its first round.
+const std::string kModern663 = std::string(KMLB_TEST_DATA_DIR) + "/verified_modern_663";
+
+const FixedModel &verified_modern()
+{
+	static const FixedModel m = load_fixed_model(kModern663 + ".q.json");
+	return m;
+}
+
+const VerifyDomain &modern_domain()
+{
+	static const VerifyDomain d(FeatureSet::kModern, KernelVersion::k5_15);  // 6.1 = 5.15
+	return d;
+}
+
+// The modern model with the first-layer weights of numa_weight_sign negated.
+FixedModel weight_sign_inverted(FixedModel m)
+{
+	FixedLayer &first = m.layers.front();
+	for (size_t o = 0; o < first.outputs; ++o)
+		first.weights[o * first.inputs + 18] = -first.weights[o * first.inputs + 18];
 	return m;
 }
 
@@ -247,6 +274,93 @@ TEST(Verify, VerifiesAnExactModelAndFindsPlantedWeights)
 		EXPECT_FALSE(r.counterexamples.empty());
 		expect_real_counterexamples(seed_domain(), *target, r);
 	}
+}
+
+// The modern model over the whole modern domain (teacher 6.1), as fixed
+// point and as float: verified, every box decided. Its numa_weight_sign
+// weights inverted, it is falsified in the weight branches.
+TEST(Verify, ModernModelIsVerifiedAndAnInvertedWeightSignIsFound)
+{
+	const VerifyResult fixed = verify(modern_domain(), *fixed_target(verified_modern()));
+	EXPECT_EQ(fixed.outcome, VerifyOutcome::kVerified);
+	EXPECT_EQ(fixed.undecided_boxes, 0u);
+	const ModelFile f = load_model(kModern663 + ".model.json");
+	EXPECT_EQ(verify(modern_domain(), *float_target(f)).outcome, VerifyOutcome::kVerified);
+
+	const FixedModel bad = weight_sign_inverted(verified_modern());
+	const auto target = fixed_target(bad);
+	const VerifyResult r = verify(modern_domain(), *target);
+	EXPECT_EQ(r.outcome, VerifyOutcome::kFalsified);
+	expect_real_counterexamples(modern_domain(), *target, r);
+	size_t weight_branch = 0;
+	for (const Counterexample &c : r.counterexamples)
+		weight_branch += c.reason == Reason::kNumaWeightDegrades || c.reason == Reason::kNumaWeightImproves;
+	EXPECT_GT(weight_branch, 0u);
+}
+
+// Soundness on the modern domain: brute force over short queues, tiny loads,
+// fault ratios and weight differences next to 0 (the weight test's
+// threshold), for the verified model and the inverted one.
+TEST(Verify, ModernAgreesWithBruteForceOnAReducedDomain)
+{
+	const VerifyDomain d = reduced(modern_domain(), 3, 1, 1, 2);
+	ASSERT_GT(d.regions().size(), 1000u);
+	for (int planted = 0; planted < 2; ++planted) {
+		const FixedModel m = planted ? weight_sign_inverted(verified_modern()) : verified_modern();
+		const auto target = fixed_target(m);
+		const VerifyResult r = verify(d, *target);
+		const std::vector<size_t> truth = brute_force(d, *target);
+		const std::vector<size_t> found = wrong_regions(d, r);
+		size_t wrong = 0;
+		for (size_t i = 0; i < truth.size(); ++i) {
+			EXPECT_EQ(truth[i] > 0, found[i] > 0) << "region " << i;
+			wrong += truth[i] > 0;
+		}
+		expect_real_counterexamples(d, *target, r);
+		EXPECT_EQ(r.outcome == VerifyOutcome::kVerified, wrong == 0);
+		EXPECT_EQ(wrong > 0, planted == 1);
+	}
+}
+
+// Real 6.1 decisions (kmlb vm collect, 2-socket and 4-node guests, never
+// used for training): every row of the two runs that the weight test
+// decided, 117 of them ties. The verified modern model, as fixed point and
+// float, decides each as the kernel did; inverted, it does not.
+TEST(Verify, ModernModelDecidesRealWeightRowsAsTheKernel)
+{
+	const std::string file = std::string(KMLB_TEST_DATA_DIR) + "/real_6.1_numa_weight.csv";
+	const RawTrace t = parse_raw_csv(read_file(file), file);
+	ASSERT_EQ(t.rows.size(), 293u);
+	const ModelFile f = load_model(kModern663 + ".model.json");
+	const FixedModel bad = weight_sign_inverted(verified_modern());
+	const auto fixed = fixed_target(verified_modern()), flt = float_target(f), inverted = fixed_target(bad);
+	size_t wrong_inverted = 0;
+	for (const KernelState &s : t.rows) {
+		ASSERT_TRUE(passes_prep_filter(s, KernelVersion::k5_15));
+		const Reason reason = can_migrate_task(s, KernelVersion::k5_15).reason;
+		EXPECT_TRUE(reason == Reason::kNumaWeightDegrades || reason == Reason::kNumaWeightImproves);
+		EXPECT_EQ(fixed->decide(s), s.can_migrate == 1) << s.ts;
+		EXPECT_EQ(flt->decide(s), s.can_migrate == 1) << s.ts;
+		wrong_inverted += inverted->decide(s) != (s.can_migrate == 1);
+	}
+	EXPECT_GT(wrong_inverted, 0u);
+}
+
+// A cap on counterexamples ends the search early: falsified with exactly the
+// cap, the rest left undecided (never counted as verified), fewer boxes.
+TEST(Verify, CounterexampleCapStopsTheSearch)
+{
+	const FixedModel bad = weight_sign_inverted(verified_modern());  // fixed_target keeps a reference
+	const auto target = fixed_target(bad);
+	const VerifyResult all = verify(modern_domain(), *target);
+	VerifyOptions opt;
+	opt.max_counterexamples = 3;
+	const VerifyResult capped = verify(modern_domain(), *target, opt);
+	EXPECT_EQ(capped.outcome, VerifyOutcome::kFalsified);
+	EXPECT_EQ(capped.counterexamples.size(), 3u);
+	EXPECT_GT(all.counterexamples.size(), 3u);
+	EXPECT_GT(capped.undecided_boxes, 0u);
+	EXPECT_LT(capped.boxes, all.boxes);
 }
 
 TEST(Verify, BudgetExhaustedIsUnknownNeverVerified)

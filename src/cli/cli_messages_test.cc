@@ -123,7 +123,8 @@ TEST_F(CliFileMessages, TheWrongKindOfFileGetsAHint)
 			   dir_ / "m.q.json")
 			  .exit_code,
 		  0);
-	auto r = run_kmlb("eval --model " + dir_ / "m.q.json" + " --data " + dir_ / "seed.csv");
+	auto r = run_kmlb("quantize --model " + dir_ / "m.q.json" + " --data " + dir_ / "seed.csv" + " --out " +
+			  dir_ / "m2.q.json");
 	EXPECT_EQ(r.exit_code, 65);
 	EXPECT_TRUE(has(r.output, "this is a quantized (fixed-point) model")) << r.output;
 	r = run_kmlb("teacher --kernel 5.15 --in " + dir_ / "seed.csv");

@@ -61,6 +61,38 @@ TEST(CliVerify, CounterexamplesReplayThroughTeacherAndEval)
 	}
 }
 
+// A fixed-point model's counterexamples replay through kmlb eval in fixed
+// point (the kernel's integer features): the verified fixture with its output
+// layer negated is wrong on every one of them, the fixture itself on none.
+TEST(CliVerify, FixedPointCounterexamplesReplayThroughEval)
+{
+	TempDir dir;
+	const std::string good = kData + "/verified_seed_573.q.json";
+	nlohmann::json m = nlohmann::json::parse(read_file(good));
+	for (auto &w : m["layers"].back()["weights"][0])
+		w = -w.get<int64_t>();
+	m["layers"].back()["bias"][0] = -m["layers"].back()["bias"][0].get<int64_t>();
+	write_file_atomic(dir / "inverted.q.json", m.dump());
+	const auto r = run_kmlb("verify --model " + dir / "inverted.q.json" + " --json --max-per-region 1 --raw " +
+				dir / "cex.raw.csv" + " --counterexamples " + dir / "cex.csv");
+	ASSERT_EQ(r.exit_code, 1) << r.output;
+	const size_t n = json_of(r.output)["counterexamples"].get<size_t>();
+	ASSERT_GT(n, 2u);
+	const auto capped = run_kmlb("verify --model " + dir / "inverted.q.json" + " --json --max-counterexamples 2");
+	EXPECT_EQ(capped.exit_code, 1) << capped.output;
+	EXPECT_EQ(json_of(capped.output)["result"], "falsified");
+	EXPECT_EQ(json_of(capped.output)["counterexamples"], 2);
+	for (const std::string file : {"cex.raw.csv", "cex.csv"})
+		for (const std::string &model : {dir / "inverted.q.json", good}) {
+			const auto e = run_kmlb("eval --model " + model + " --data " + dir / file + " --json");
+			ASSERT_EQ(e.exit_code, 0) << e.output;
+			const nlohmann::json ej = json_of(e.output);
+			EXPECT_EQ(ej["model_kind"], "fixed");
+			EXPECT_EQ(ej["rows"].get<size_t>(), n) << file;
+			EXPECT_EQ(ej["misclassified"].get<size_t>(), model == good ? 0 : n) << file << " " << model;
+		}
+}
+
 TEST(CliVerify, BadUsage)
 {
 	const auto wrong_set = run_kmlb("verify --model " + kData + "/verified_seed_573.q.json --features modern");

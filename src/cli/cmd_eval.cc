@@ -1,8 +1,12 @@
 // kmlb eval: a model on a features CSV, or on raw rows with the misclassified
-// ones grouped by the teacher's reason (which branch the model misses).
+// ones grouped by the teacher's reason (which branch the model misses). A
+// fixed-point model (model.q.json) is scored as the kernel runs it: raw rows
+// through the kernel's integer feature extraction, features CSV rows
+// converted as the quantizer converts them.
 #include <array>
 #include <fmt/format.h>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.h"
@@ -10,6 +14,8 @@
 #include "flag_checks.h"
 #include "dataset.h"
 #include "exit_codes.h"
+#include "fixed_features.h"
+#include "fixed_point.h"
 #include "model_file.h"
 #include "prep.h"
 #include "raw_schema.h"
@@ -34,7 +40,22 @@ bool is_raw_csv(std::string_view text)
 int run_eval(const EvalOptions &o)
 {
 	require_input(o.data);
-	const ModelFile mf = load_model(o.model);
+	const std::string model_text = read_file(o.model);
+	std::optional<ModelFile> float_model;
+	std::optional<FixedModel> fixed_model;
+	if (is_float_model_text(model_text))
+		float_model = model_from_json(model_text, o.model);
+	else
+		fixed_model = fixed_model_from_json(model_text, o.model);
+	const FeatureSet set = float_model ? float_model->feature_set : fixed_model->feature_set;
+	// The model's decision on one feature vector (float, prep.h's units).
+	std::vector<int32_t> fx(feature_count(set));
+	auto decide = [&](const float *x) {
+		if (float_model)
+			return float_model->model.logit_reference(x) > 0.0f;
+		float_to_fixed_features(set, fixed_model->frac_bits, x, fx.data());
+		return fixed_decision(fixed_logit_reference(*fixed_model, fx.data()));
+	};
 	const std::string text = read_file(o.data);
 	Confusion cm;
 	size_t rows = 0;
@@ -45,9 +66,9 @@ int run_eval(const EvalOptions &o)
 		const RawTrace trace = parse_raw_csv(text, o.data);
 		if (trace.rows.empty())
 			throw Error(ExitCode::kBadData, fmt::format("{}: no data rows (only the header): nothing to score", o.data));
-		if (!trace.full_schema && mf.feature_set == FeatureSet::kModern)
+		if (!trace.full_schema && set == FeatureSet::kModern)
 			throw Error(ExitCode::kBadData, fmt::format("{}: the model uses 'modern' features; the file has only A1 columns", o.data));
-		std::vector<float> x(feature_count(mf.feature_set));
+		std::vector<float> x(feature_count(set));
 		for (const KernelState &s : trace.rows) {
 			if (!passes_prep_filter(s, version))
 				continue;
@@ -55,8 +76,15 @@ int run_eval(const EvalOptions &o)
 			// rows recorded without one, and names the deciding branch.
 			const Decision d = trace.full_schema ? can_migrate_task(s, version) : Decision{};
 			const bool label = s.can_migrate >= 0 ? s.can_migrate == 1 : d.migrate;
-			extract_features(s, mf.feature_set, x.data());
-			const bool predicted = mf.model.logit_reference(x.data()) > 0.0f;
+			bool predicted;
+			if (fixed_model) {
+				// The kernel's integer feature extraction (= the exported header).
+				extract_features_fixed(s, set, fixed_model->frac_bits, fx.data());
+				predicted = fixed_decision(fixed_logit_reference(*fixed_model, fx.data()));
+			} else {
+				extract_features(s, set, x.data());
+				predicted = decide(x.data());
+			}
 			(label ? (predicted ? cm.tp : cm.fn) : (predicted ? cm.fp : cm.tn))++;
 			++rows;
 			if (trace.full_schema) {
@@ -71,15 +99,23 @@ int run_eval(const EvalOptions &o)
 						o.data, trace.rows.size()));
 	} else {
 		const Dataset d = parse_features_csv(text, o.data);
-		if (d.feature_set != mf.feature_set)
+		if (d.feature_set != set)
 			throw Error(ExitCode::kBadData,
 				    fmt::format("{}: has '{}' features but {} expects '{}'", o.data,
-						feature_set_name(d.feature_set), o.model, feature_set_name(mf.feature_set)));
+						feature_set_name(d.feature_set), o.model, feature_set_name(set)));
 		if (d.rows == 0)
 			throw Error(ExitCode::kBadData, fmt::format("{}: no data rows (only the header): nothing to score", o.data));
-		const EvalResult r = evaluate(mf.model, d);
-		cm = r.confusion;
-		rows = r.rows;
+		if (float_model) {
+			const EvalResult r = evaluate(float_model->model, d);
+			cm = r.confusion;
+			rows = r.rows;
+		} else {
+			for (size_t i = 0; i < d.rows; ++i) {
+				const bool label = d.y[i] == 1, predicted = decide(d.x.data() + i * d.cols);
+				(label ? (predicted ? cm.tp : cm.fn) : (predicted ? cm.fp : cm.tn))++;
+			}
+			rows = d.rows;
+		}
 	}
 	const size_t wrong = cm.fp + cm.fn;
 	const double accuracy = static_cast<double>(rows - wrong) / rows;
@@ -89,7 +125,8 @@ int run_eval(const EvalOptions &o)
 			by_reason[std::string(reason_name(static_cast<Reason>(r)))] = {
 				{"rows", rows_by_reason[r]}, {"misclassified", wrong_by_reason[r]}};
 	if (o.json) {
-		nlohmann::json j = {{"model", o.model}, {"data", o.data}, {"rows", rows}, {"misclassified", wrong},
+		nlohmann::json j = {{"model", o.model}, {"model_kind", float_model ? "float" : "fixed"},
+				    {"data", o.data}, {"rows", rows}, {"misclassified", wrong},
 				    {"accuracy", accuracy},
 				    {"confusion", {{"tn", cm.tn}, {"fp", cm.fp}, {"fn", cm.fn}, {"tp", cm.tp}}}};
 		if (raw)
@@ -114,14 +151,17 @@ void add_eval(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<EvalOptions>();
 	CLI::App *sub = app.add_subcommand("eval", "Score a model on features, or on raw rows grouped by teacher reason");
-	sub->add_option("--model", o->model, "model.json from kmlb train")->required();
+	sub->add_option("--model", o->model,
+			"model.json from kmlb train, or model.q.json from kmlb quantize (scored in fixed point, as the kernel)")
+		->required();
 	add_input_option(sub, o->data, "features CSV, or raw CSV (kept rows as kmlb prep keeps them) (required)");
 	sub->add_option("--kernel", o->kernel, "kernel version whose teacher names the branches of raw rows")
 		->capture_default_str();
 	sub->add_flag("--json", o->json,
 		      "print accuracy, misclassified, rows, confusion (and by_reason for raw rows) as JSON instead of the text");
 	sub->footer("Examples:\n  kmlb eval --model run/model.json --in seed.csv --json\n"
-		    "  kmlb eval --model run/model.json --in raw.csv --kernel 6.1");
+		    "  kmlb eval --model run/model.json --in raw.csv --kernel 6.1\n"
+		    "  kmlb eval --model run/model.q.json --in raw.csv --kernel 6.1 --json");
 	sub->final_callback([o, &job] { job = [o] { return run_eval(*o); }; });
 }
 

@@ -23,6 +23,7 @@ struct VerifyCliOptions {
 	std::string model, kernel = "5.15", features, counterexamples, raw;
 	uint64_t max_boxes = VerifyOptions{}.max_boxes;
 	size_t max_per_region = VerifyOptions{}.max_per_region;
+	size_t max_counterexamples = VerifyOptions{}.max_counterexamples;
 	bool json = false;
 };
 
@@ -54,8 +55,7 @@ int run_verify(const VerifyCliOptions &o)
 {
 	const KernelVersion kernel = parse_kernel_version(o.kernel);
 	const std::string text = read_file(o.model);
-	const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-	const bool is_float = j.is_object() && j.value("format", nlohmann::json()) == std::string(kModelFormat);
+	const bool is_float = is_float_model_text(text);
 	std::optional<ModelFile> float_model;
 	std::optional<FixedModel> fixed_model;
 	std::unique_ptr<VerifyTarget> target;
@@ -74,6 +74,7 @@ int run_verify(const VerifyCliOptions &o)
 	VerifyOptions opt;
 	opt.max_boxes = o.max_boxes;
 	opt.max_per_region = o.max_per_region;
+	opt.max_counterexamples = o.max_counterexamples;
 	const VerifyResult r = verify(domain, *target, opt);
 	write_counterexamples(r, set, o);
 	if (o.json) {
@@ -113,6 +114,10 @@ void add_verify(CLI::App &app, Job &job)
 	sub->add_option("--max-boxes", o->max_boxes, "box budget; past it the result is unknown")->capture_default_str();
 	sub->add_option("--max-per-region", o->max_per_region,
 			"counterexamples to collect per region before moving on")
+		->capture_default_str();
+	sub->add_option("--max-counterexamples", o->max_counterexamples,
+			"stop the whole search after this many counterexamples (falsified; the rest is not searched)")
+		->check(CLI::Range(size_t{1}, size_t{1} << 40))
 		->capture_default_str();
 	sub->add_flag("--json", o->json, "JSON: result, boxes, counterexamples, seconds, by_reason, domain");
 	sub->footer("Exit status: 0 verified, 1 falsified or unknown. docs/verify.md has the method and the domain.\n"
