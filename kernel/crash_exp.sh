@@ -49,7 +49,7 @@ exp_parse() {
 			/Call Trace:/ { ct = 1; next }
 			ct && !frame && /\] +[a-zA-Z_?]/ && !/<IRQ>|<TASK>|<\/IRQ>|<\/TASK>/ {
 				sub(/.*\] +/, ""); frame = $0 }
-			END { printf "%s <- %s", (rip ? rip : "?"), (frame ? frame : "?") }' "$log")
+			END { printf "%s <- %s", (rip ? rip : "?"), (frame ? frame : "?") }' "$log" | tr -d '\r')
 	elif ! grep -a -q 'KMLB-EXP done' "$log" && grep -a -E -q "$STALL_RE" "$log"; then
 		crashed=2
 		sig="hang: $(grep -a -E -m 1 -o "($STALL_RE).*" "$log" | tr -d '\r')"
@@ -160,7 +160,7 @@ import json, sys
 out, arm, accel, req, cyc, boots, crashes, hangs, oopses, warnings, wall, sw, dwell, rel = sys.argv[1:]
 def events(name):
     ev = []
-    for line in open(out + "/" + name):
+    for line in open(out + "/" + name, newline="\n"):
         n, _, sig = line.strip().partition(" ")
         ev.append({"cycle": int(n), "signature": sig})
     return ev

@@ -36,6 +36,9 @@ KMLB-EXP cycle 3
 [  757.241002] Kernel panic - not syncing: Fatal exception in interrupt
 L
 expect crash_signature "$T/crash.log" "3 1 0x0 <- load_balance+0x5e4/0xe50"
+# the serial console ends its lines with CR LF: the signature must not keep the CR
+sed 's/$/\r/' "$T/crash.log" >"$T/crash-crlf.log"
+expect crash_signature_crlf "$T/crash-crlf.log" "3 1 0x0 <- load_balance+0x5e4/0xe50"
 
 cat >"$T/clean.log" <<'L'
 KMLB-EXP start arm=probe cycles=2 switches=34 dwell_us=100000 ncpu=8 online=0-7 uname=6.1.0-57-amd64
