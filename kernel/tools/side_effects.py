@@ -240,31 +240,40 @@ def write_atomic(path, text):
         raise Failure(EX_IOERR, "%s: %s" % (path, e.strerror))
 
 
+def plot_script(out, runs, term, ext):
+    series = ["%s, %s" % (n, c) for n, _, _, _ in runs for c in ("off", "model")]
+    rq = ", ".join("%s using %d%s title '%s'" % ("'%s/rq.dat'" % out if i == 0 else "''",
+                                                  i + 2, ":xtic(1)" if i == 0 else "", t)
+                   for i, t in enumerate(series))
+    return (
+        "set terminal %s size 900,420\nset output '%s/rq.%s'\n"
+        "set title 'run-queue length max - min across CPUs, load phases (Chen et al. Fig. 5)'\n"
+        "set style data histogram\nset style histogram clustered\nset style fill solid 0.8\n"
+        "set xlabel 'max - min of nr\\_running'\nset ylabel 'share of samples'\nplot %s\n"
+        "set output '%s/runtimes.%s'\nunset style\nset style data points\n"
+        "set title 'benchmark runtime / median with the module off (points: median of the runs, "
+        "bars: min-max)'\nset xlabel ''\nset ylabel 'runtime / median off'\n"
+        "set xtics rotate by -30\nset offsets 0.5, 0.5, 0, 0\n"
+        "plot '%s/bench.dat' using 0:($2/$2):($3/$2):($4/$2):xtic(1) with yerrorbars "
+        "title 'module off', '' using ($0+0.2):($5/$2):($6/$2):($7/$2) with yerrorbars "
+        "title 'model', 1 with lines lc 'gray' notitle\n"
+        % (term, out, ext, rq, out, ext, out))
+
+
 def plots(out, runs):
+    """rq and runtimes plots as SVG and PNG (gnuplot), or none."""
     if not shutil.which("gnuplot"):
         return []
-    ncol = 2 * len(runs)
-    titles = ", ".join("'' using %d title '%s, %s'" % (i + 2, n, c)
-                       for i, (n, c) in enumerate((n, c) for n, _, _, _ in runs
-                                                  for c in ("off", "model")))
-    titles = titles.replace("'' using 2", "'%s/rq.dat' using 2:xtic(1)" % out, 1)
-    script = ("set terminal svg size 900,420\nset output '%s/rq.svg'\n"
-              "set title 'run-queue length max - min across CPUs (load phases)'\n"
-              "set style data histogram\nset style fill solid 0.8\nset boxwidth 0.9\n"
-              "set xlabel 'max - min'\nset ylabel 'share of samples'\nplot %s\n"
-              % (out, titles))
-    script += ("set output '%s/runtimes.svg'\nset title 'runtime relative to the module off "
-               "(median, bars: min-max of the repetitions)'\nset style data linespoints\n"
-               "unset style\nset xtics rotate by -30\nset ylabel 'model / off'\n"
-               "set yrange [*:*]\nplot '%s/bench.dat' using 0:($5/$2):($6/$2):($7/$2):"
-               "xtic(1) with yerrorbars title 'model / off median', 1 with lines notitle\n"
-               % (out, out))
-    del ncol
-    r = subprocess.run(["gnuplot"], input=script, capture_output=True, text=True)
-    if r.returncode != 0:
-        print("side_effects: gnuplot failed (no plots): %s" % r.stderr.strip(), file=sys.stderr)
-        return []
-    return ["rq.svg", "runtimes.svg"]
+    made = []
+    for term, ext in (("svg", "svg"), ("pngcairo", "png")):
+        r = subprocess.run(["gnuplot"], input=plot_script(out, runs, term, ext),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print("side_effects: gnuplot failed (no %s plots): %s" % (ext, r.stderr.strip()),
+                  file=sys.stderr)
+            continue
+        made += ["rq." + ext, "runtimes." + ext]
+    return made
 
 
 def main(argv=None):
