@@ -170,7 +170,7 @@ def table(runs):
             if b not in benches:
                 benches.append(b)
     for b in benches:
-        cells, ov, mig, rd = [], [], [], []
+        cells, ov, mig, rd, nid = [], [], [], [], []
         for _, s, _, _ in runs:
             x = s.get("benchmarks", {}).get(b)
             if not x or "native" not in x or "model" not in x:
@@ -178,6 +178,7 @@ def table(runs):
                 ov.append("–")
                 mig.append("–")
                 rd.append("–")
+                nid.append("–")
                 continue
             n, m = x["native"], x["model"]
             cells.append("%.4f (%s) → %.4f (%s): %s" % (
@@ -187,6 +188,10 @@ def table(runs):
             ov.append("%d of %d" % (c.get("overrides", 0), c.get("decisions", 0)) if c else "–")
             mig.append(arrow((n.get("schedstat") or {}).get("migrations"),
                              (m.get("schedstat") or {}).get("migrations")))
+            nn, mn = n.get("schedstat") or {}, m.get("schedstat") or {}
+            nid.append("%s → %s" % tuple(
+                "%d / %d" % (z["lb_count_newly_idle"], z["lb_gained_newly_idle"])
+                if "lb_count_newly_idle" in z else "–" for z in (nn, mn)))
             r = readable(x)
             res = max(n["spread"], m["spread"])
             rd.append("%s (resolution %s)" % ("–" if r is None else ("effect" if r else
@@ -196,6 +201,7 @@ def table(runs):
         row("`%s`: virtual s, median (spread of %d) off → model: ratio" % (b, nrep), cells)
         row("`%s`: overrides of decisions (model runs)" % b, ov)
         row("`%s`: balancer migrations, off → model (all runs)" % b, mig)
+        row("`%s`: newly-idle balancing: calls / pulls, off → model" % b, nid)
         row("`%s`: ratio outside both spreads" % b, rd)
     return "\n".join(rows) + "\n"
 

@@ -29,7 +29,8 @@ def bench(off, model, decisions=50, overrides=5):
         med = sorted(xs)[len(xs) // 2]
         return {"runs_s": xs, "median_s": med, "min_s": min(xs), "max_s": max(xs),
                 "spread": round((max(xs) - min(xs)) / med, 4),
-                "schedstat": {"migrations": mig, "lb_count": 100}}
+                "schedstat": {"migrations": mig, "lb_count": 100, "lb_count_newly_idle": mig * 3,
+                              "lb_gained_newly_idle": mig - 5}}
     b = {"native": cfg(off, 30), "model": cfg(model, 20)}
     b["model"]["counters"] = {"overrides": overrides, "decisions": decisions}
     b["ratio"] = round(b["model"]["median_s"] / b["native"]["median_s"], 4)
@@ -91,6 +92,8 @@ class TableTest(unittest.TestCase):
         self.assertIn("| no effect (resolution 5.96 %) |", rows["`memory`: ratio outside both spreads"])
         self.assertIn("| 5 of 50 |", rows["`fibo`: overrides of decisions (model runs)"])
         self.assertIn("| 30 → 20 |", rows["`fibo`: balancer migrations, off → model (all runs)"])
+        self.assertIn("| 90 / 25 → 60 / 15 |",
+                      rows["`fibo`: newly-idle balancing: calls / pulls, off → model"])
         self.assertEqual(j["runs"][0]["benchmarks"]["compute"]["readable"], True)
         self.assertEqual(j["runs"][0]["benchmarks"]["fibo"]["readable"], False)
 

@@ -111,7 +111,7 @@ SCHEDSTAT_DOMAIN_FIELDS = 36
 LB_FIELDS = ("lb_count", "lb_balanced", "lb_failed", "lb_imbalance", "lb_gained",
              "lb_hot_gained", "lb_nobusyq", "lb_nobusyg")
 SCHEDSTAT_SUMS = ("lb_count", "lb_failed", "lb_gained", "lb_hot_gained", "alb_pushed",
-                  "ttwu_move_affine")
+                  "ttwu_move_affine", "lb_count_newly_idle", "lb_gained_newly_idle")
 
 
 def read_schedstat(path):
@@ -143,6 +143,9 @@ def read_schedstat(path):
                 base = idle * len(LB_FIELDS)
                 for name in ("lb_count", "lb_failed", "lb_gained", "lb_hot_gained"):
                     sums[name] += v[base + LB_FIELDS.index(name)]
+            newly = 2 * len(LB_FIELDS)
+            sums["lb_count_newly_idle"] += v[newly + LB_FIELDS.index("lb_count")]
+            sums["lb_gained_newly_idle"] += v[newly + LB_FIELDS.index("lb_gained")]
             sums["alb_pushed"] += v[26]
             sums["ttwu_move_affine"] += v[34]
     if version is None:

@@ -56,6 +56,8 @@ class SchedstatTest(unittest.TestCase):
         self.assertEqual(s["lb_hot_gained"], f(6, 14, 22))
         self.assertEqual(s["alb_pushed"], f(27))
         self.assertEqual(s["ttwu_move_affine"], f(35))
+        self.assertEqual(s["lb_count_newly_idle"], f(17))
+        self.assertEqual(s["lb_gained_newly_idle"], f(21))
 
     def test_delta_and_migrations(self):
         zero = [0] * 36
