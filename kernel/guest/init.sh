@@ -9,6 +9,9 @@
 #   kmlb.bench=fibo,compute,memory
 #   kmlb.size=full|ci|icount   benchmark sizes (icount: each run about
 #                              0.2-0.8 s of virtual time under -icount)
+#   kmlb.invert=1              the model's output inverted in the load phases
+#                              and benchmarks (a model wrong on every
+#                              heuristic decision: the side effects' bound)
 #   kmlb.schedstats=1          kernel.sched_schedstats on for the load phases
 #                              and benchmarks; /proc/schedstat saved around
 #                              each (the balancer's migrations)
@@ -52,6 +55,7 @@ SOAK=0
 SWITCHES=34
 ICOUNT=0
 SCHEDSTATS=0
+INVERT=0
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	kmlb.mode=*) MODE=${arg#kmlb.mode=} ;;
@@ -67,6 +71,7 @@ for arg in $(cat /proc/cmdline); do
 	kmlb.switches=*) SWITCHES=${arg#kmlb.switches=} ;;
 	kmlb.icount=*) ICOUNT=${arg#kmlb.icount=} ;;
 	kmlb.schedstats=*) SCHEDSTATS=${arg#kmlb.schedstats=} ;;
+	kmlb.invert=*) INVERT=${arg#kmlb.invert=} ;;
 	esac
 done
 
@@ -118,6 +123,7 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 	echo "online=$(cat /sys/devices/system/cpu/online)"
 	echo "icount=$ICOUNT"
 	echo "schedstats=$SCHEDSTATS"
+	echo "invert=$INVERT"
 } > $OUT/guest.env
 
 # Offsets and symbols from the kernel's BTF and kallsyms, then the module.
@@ -179,6 +185,7 @@ for load in $(echo "$LOADS" | tr ',' ' '); do
 		lb_phase nomod-$load $threads
 		insmod /kmlb.ko $ARGS mode=off 2>>$OUT/guest.log
 		check module_reloads $?
+		[ "$INVERT" = 1 ] && echo 1 > /sys/module/kmlb/parameters/invert
 	fi
 	if [ $order = 0 ]; then cfgs="off $MODE"; order=1; else cfgs="$MODE off"; order=0; fi
 	for cfg in $cfgs; do

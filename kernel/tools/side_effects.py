@@ -297,6 +297,8 @@ def main(argv=None):
                 raise Failure(EX_USAGE, "--run %r: expected NAME=DIR" % spec)
             name, d = spec.split("=", 1)
             s, p, m = load_run(name, d)
+            if str(s.get("run", {}).get("guest", {}).get("invert")) == "1":
+                m += ", output inverted (kmlb.invert=1)"
             for k in ("decisions", "agreement", "overrides", "overrides_to_migrate",
                       "disagreements_by_reason", "rq_maxdiff"):
                 need(s, [k], p)

@@ -97,6 +97,14 @@ class TableTest(unittest.TestCase):
         self.assertEqual(j["runs"][0]["benchmarks"]["compute"]["readable"], True)
         self.assertEqual(j["runs"][0]["benchmarks"]["fibo"]["readable"], False)
 
+    def test_inverted_run_named(self):
+        with tempfile.TemporaryDirectory() as d:
+            s = summary()
+            s["run"]["guest"] = {"invert": "1"}
+            code, out, err = run_tool(["--run", "inv=" + make(d, "a", s)])
+            self.assertEqual(code, 0, err)
+        self.assertIn("output inverted", out.splitlines()[2])
+
     def test_rq_dat_shares(self):
         with tempfile.TemporaryDirectory() as d:
             code, _, err = run_tool(["--run", "x=" + make(d, "a", summary()),
