@@ -59,10 +59,11 @@ static void *map_bytes(size_t n)
 /*
  * Threads get 256 KiB stacks, not glibc's 8 MiB: with transparent huge
  * pages "always" (Debian's default) the first touch of an 8 MiB stack may
- * fault in and zero a whole 2 MiB page, or not, depending on what memory
- * is free at that moment. Under -icount that is about 0.26 M instructions
- * per thread at random, far more than the scheduler's own effects on these
- * runs; a stack below 2 MiB, between guard pages, never gets a huge page.
+ * fault in and clear a whole 2 MiB page, or not, depending on what memory
+ * is free at that moment. Under -icount that was about 0.27 M instructions
+ * per thread at random (fibo: 20 % spread between repetitions, 2-3 % with
+ * small stacks); a stack below 2 MiB, between guard pages, never gets a
+ * huge page.
  */
 #define STACK_BYTES (256 << 10)
 
