@@ -259,7 +259,7 @@ def plot_script(out, runs, term, ext):
         "set output '%s/runtimes.%s'\nunset style\nset style data points\n"
         "set title 'benchmark runtime / median with the module off (points: median of the runs, "
         "bars: min-max)'\nset xlabel ''\nset ylabel 'runtime / median off'\n"
-        "set xtics rotate by -30\nset offsets 0.5, 0.5, 0, 0\n"
+        "set xtics rotate by -30\nset offsets 0.5, 0.5, 0, 0\nset rmargin 10\n"
         "plot '%s/bench.dat' using 0:($2/$2):($3/$2):($4/$2):xtic(1) with yerrorbars "
         "title 'module off', '' using ($0+0.2):($5/$2):($6/$2):($7/$2) with yerrorbars "
         "title 'model', 1 with lines lc 'gray' notitle\n"
