@@ -144,9 +144,9 @@ def table(runs):
     rows.append("|---|%s|" % "|".join("---:" for _ in names))
     row("model", [m or "–" for _, _, _, m in runs])
     row("kernel", [need(s, ["run", "kernel"], p) for _, s, p, _ in runs])
-    row("load phases: decisions (agreement with 6.1)",
+    row("decisions, load phases + model-mode benchmark runs (agreement with 6.1)",
         ["%d (%s)" % (s["decisions"], pct(s["agreement"])) for _, s, _, _ in runs])
-    row("overrides: to refuse / to migrate",
+    row("of which overrides: to refuse / to migrate",
         ["%d / %d" % (s["overrides"] - s["overrides_to_migrate"], s["overrides_to_migrate"])
          for _, s, _, _ in runs])
     row("disagreements by the kernel's reason",

@@ -82,7 +82,7 @@ class TableTest(unittest.TestCase):
             rows = {line.split(" | ")[0].strip("| "): line for line in out.splitlines()}
             with open(os.path.join(d, "o", "side_effects.json")) as f:
                 j = json.load(f)
-        self.assertIn("| 26 / 4 |", rows["overrides: to refuse / to migrate"])
+        self.assertIn("| 26 / 4 |", rows["of which overrides: to refuse / to migrate"])
         self.assertIn("| 100 → 75 |", rows["load phases: balancer migrations, off → model"])
         self.assertIn("20.00 % → 50.00 %", rows[
             "load phases: samples with a CPU idle while a task waits, off → model"])
