@@ -8,19 +8,21 @@
 #            [--timing tcg|icount] [--soak N]
 #            [--model MODEL.json | --train-raw RAW.csv[,RAW.csv]]
 #            [--loads 50,100,200] [--reps 5]
-#            [--bench fibo,compute,memory] [--size full|ci] [--no-safety]
-#            [--no-verify] [--timeout SECONDS]
+#            [--bench fibo,compute,memory] [--size full|ci|icount] [--no-safety]
+#            [--no-verify] [--schedstats] [--timeout SECONDS]
 #
 # --timing icount runs QEMU with `-icount shift=0,sleep=off` (one host
 # thread; the guest TSC counts executed instructions, so the module's costs
 # are instruction counts); the guest boots with maxcpus=1 and brings the
 # other CPUs online from init. --soak N adds N insmod/rmmod cycles with mode
-# switches under 200 % load. --timing tcg runs the guest on single-threaded
-# TCG (all vCPUs on one host thread): under multi-threaded TCG the kernel's
-# own live patching of can_migrate_task crashes the guest, with or without
-# kmlb (kernel/README.md, "The earlier crash"). KMLB_ACCEL=tcg,thread=multi
-# overrides that, for experiments only. `deploy.sh --print-accel tcg|icount`
-# prints the accelerator arguments and exits.
+# switches under 200 % load. --schedstats turns kernel.sched_schedstats on
+# for the load phases and benchmarks and saves /proc/schedstat around each
+# (the balancer's migrations in summary.json). --timing tcg runs the guest on
+# single-threaded TCG (all vCPUs on one host thread): under multi-threaded TCG
+# the kernel's own live patching of can_migrate_task crashes the guest, with
+# or without kmlb (kernel/README.md, "The earlier crash").
+# KMLB_ACCEL=tcg,thread=multi overrides that, for experiments only.
+# `deploy.sh --print-accel tcg|icount` prints the accelerator arguments and exits.
 #
 # Without --model, a model is trained on the spot and cached per kmlb binary
 # (kmlb generate --kernel 6.1 --features modern, presets balanced, overloaded
@@ -76,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--size) SIZE=${2:-}; shift 2 ;;
 	--no-safety) SAFETY=0; shift ;;
 	--no-verify) VERIFY=0; shift ;;
+	--schedstats) KMLB_EXTRA_CMDLINE="${KMLB_EXTRA_CMDLINE:+$KMLB_EXTRA_CMDLINE }kmlb.schedstats=1"; shift ;;
 	--timing) TIMING=${2:-}; shift 2 ;;
 	--soak) SOAK=${2:-}; shift 2 ;;
 	--timeout) LIMIT=${2:-}; shift 2 ;;
@@ -90,7 +93,7 @@ case "$TIMING" in tcg | icount) ;; *) echo "kmlb-deploy: --timing tcg|icount" >&
 [ -n "$OUT" ] || { echo "kmlb-deploy: --out DIR" >&2; usage; }
 [[ "$REPS" =~ ^[0-9]+$ ]] || usage
 [[ "$LOADS" =~ ^[0-9]+(,[0-9]+)*$ ]] || usage
-case "$SIZE" in full | ci) ;; *) usage ;; esac
+case "$SIZE" in full | ci | icount) ;; *) usage ;; esac
 nloads=$(echo "$LOADS" | tr ',' '\n' | wc -l)
 nbench=$(echo "$BENCH" | tr ',' '\n' | wc -l)
 # TCG is slow: phases + benchmarks (~40 s per run at full size) + boot/safety

@@ -89,6 +89,7 @@
 #include "kmlb_input.h"
 #include "kmlb_model.h"
 #include "kmlb_offsets.h"
+#include "kmlb_rq.h"
 
 /* kernel/sched/fair.c, v5.10 to v6.1 */
 #define LBF_ALL_PINNED_6_1 0x01
@@ -217,12 +218,20 @@ static void kmlb_sample(enum kmlb_series s, u64 ticks)
 		r->v[i] = ticks > U32_MAX ? U32_MAX : (u32)ticks;
 }
 
-/* Run-queue sampler: max - min and sum of nr_running over online CPUs. */
+/*
+ * Run-queue sampler (kmlb_rq.h), every KMLB_SAMPLE_MS: max - min and sum of
+ * nr_running over online CPUs, and the CPUs left idle while tasks wait.
+ */
+#define KMLB_SAMPLE_MS 10
+#define KMLB_SAMPLE_CPUS 256	/* CPUs beyond these are not sampled */
 #define KMLB_HIST_DIFF 64
 #define KMLB_HIST_TOTAL 256
+#define KMLB_HIST_STRANDED 64
 static atomic64_t kmlb_hist_diff[KMLB_HIST_DIFF];
 static atomic64_t kmlb_hist_total[KMLB_HIST_TOTAL];
+static atomic64_t kmlb_hist_stranded[KMLB_HIST_STRANDED];
 static atomic64_t kmlb_hist_samples;
+static unsigned int kmlb_sample_nr[KMLB_SAMPLE_CPUS];	/* the sampler's only */
 static struct delayed_work kmlb_sampler;
 static bool kmlb_sampling;
 
@@ -807,22 +816,26 @@ static struct kprobe kmlb_cmt_kp = {
 
 static void kmlb_sample_rqs(struct work_struct *work)
 {
-	unsigned int lo = UINT_MAX, hi = 0, total = 0, n;
-	int cpu;
+	struct kmlb_rq_point pt;
+	int cpu, n = 0, self = -1, me = raw_smp_processor_id();
 
 	for_each_online_cpu(cpu) {
-		n = READ_ONCE(KMLB_AT(kmlb_cpu_rq(cpu), rq_nr_running, unsigned int));
-		lo = min(lo, n);
-		hi = max(hi, n);
-		total += n;
+		if (n == KMLB_SAMPLE_CPUS)
+			break;
+		if (cpu == me)
+			self = n;
+		kmlb_sample_nr[n++] =
+			READ_ONCE(KMLB_AT(kmlb_cpu_rq(cpu), rq_nr_running, unsigned int));
 	}
-	if (hi >= lo) {
-		atomic64_inc(&kmlb_hist_diff[min(hi - lo, KMLB_HIST_DIFF - 1U)]);
-		atomic64_inc(&kmlb_hist_total[min(total, KMLB_HIST_TOTAL - 1U)]);
+	if (n > 0) {
+		pt = kmlb_rq_point(kmlb_sample_nr, n, self);
+		atomic64_inc(&kmlb_hist_diff[min(pt.maxdiff, KMLB_HIST_DIFF - 1U)]);
+		atomic64_inc(&kmlb_hist_total[min(pt.total, KMLB_HIST_TOTAL - 1U)]);
+		atomic64_inc(&kmlb_hist_stranded[min(pt.stranded, KMLB_HIST_STRANDED - 1U)]);
 		atomic64_inc(&kmlb_hist_samples);
 	}
 	if (READ_ONCE(kmlb_sampling))
-		schedule_delayed_work(&kmlb_sampler, msecs_to_jiffies(100));
+		schedule_delayed_work(&kmlb_sampler, msecs_to_jiffies(KMLB_SAMPLE_MS));
 }
 
 /* ---- mode parameter ---- */
@@ -970,6 +983,10 @@ static int kmlb_rq_show(struct seq_file *m, void *v)
 		if (atomic64_read(&kmlb_hist_total[i]))
 			seq_printf(m, "total %d %lld\n", i,
 				   atomic64_read(&kmlb_hist_total[i]));
+	for (i = 0; i < KMLB_HIST_STRANDED; i++)
+		if (atomic64_read(&kmlb_hist_stranded[i]))
+			seq_printf(m, "stranded %d %lld\n", i,
+				   atomic64_read(&kmlb_hist_stranded[i]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kmlb_rq);
@@ -1019,6 +1036,8 @@ static void kmlb_reset(void)
 		atomic64_set(&kmlb_hist_diff[i], 0);
 	for (i = 0; i < KMLB_HIST_TOTAL; i++)
 		atomic64_set(&kmlb_hist_total[i], 0);
+	for (i = 0; i < KMLB_HIST_STRANDED; i++)
+		atomic64_set(&kmlb_hist_stranded[i], 0);
 	atomic64_set(&kmlb_hist_samples, 0);
 	atomic_set(&kmlb_miss_n, 0);
 }
@@ -1256,7 +1275,7 @@ static int __init kmlb_init(void)
 	kmlb_cmt_body = (kmlb_cmt_fn)((unsigned long)kmlb_cmt_kp.addr + MCOUNT_INSN_SIZE);
 	INIT_DELAYED_WORK(&kmlb_sampler, kmlb_sample_rqs);
 	WRITE_ONCE(kmlb_sampling, true);
-	schedule_delayed_work(&kmlb_sampler, msecs_to_jiffies(100));
+	schedule_delayed_work(&kmlb_sampler, msecs_to_jiffies(KMLB_SAMPLE_MS));
 	pr_info("loaded: mode %s, %d features, Q%d, probe at %pS\n",
 		kmlb_mode_names[READ_ONCE(kmlb_mode)], KMLB_NUM_FEATURES, KMLB_FRAC_BITS,
 		kmlb_cmt_kp.addr);

@@ -8,7 +8,14 @@
 #   kmlb.seconds=30            seconds per load phase and mode
 #   kmlb.reps=5                repetitions of each benchmark and mode
 #   kmlb.bench=fibo,compute,memory
-#   kmlb.size=full|ci          benchmark sizes
+#   kmlb.size=full|ci|icount   benchmark sizes (icount: each run about
+#                              0.2-0.8 s of virtual time under -icount)
+#   kmlb.invert=1              the model's output inverted in the load phases
+#                              and benchmarks (a model wrong on every
+#                              heuristic decision: the side effects' bound)
+#   kmlb.schedstats=1          kernel.sched_schedstats on for the load phases
+#                              and benchmarks; /proc/schedstat saved around
+#                              each (the balancer's migrations)
 #   kmlb.safety=1              run the safety tests
 #   kmlb.cycles=3              unload/reload cycles under load (safety)
 #   kmlb.verify=1              the shadow verification phase (audit on)
@@ -37,6 +44,8 @@ VERIFY=$(karg verify 1)
 SOAK=$(karg soak 0)
 SWITCHES=$(karg switches 34)
 ICOUNT=$(karg icount 0)
+SCHEDSTATS=$(karg schedstats 0)
+INVERT=$(karg invert 0)
 
 P=/sys/module/kmlb/parameters/mode
 D=/sys/kernel/debug/kmlb
@@ -57,6 +66,8 @@ check() { # check NAME CONDITION-RESULT(0 ok)
 {
 	echo "mode=$MODE loads=$LOADS seconds=$SECS reps=$REPS bench=$BENCH size=$SIZE"
 	echo "icount=$ICOUNT"
+	echo "schedstats=$SCHEDSTATS"
+	echo "invert=$INVERT"
 } >> $OUT/guest.env
 
 # Offsets and symbols from the kernel's BTF and kallsyms, then the module.
@@ -101,9 +112,12 @@ fi
 lb_phase() { # lb_phase NAME THREADS: a load phase with load_balance timed
 	kmlb_fntime load_balance $SECS > $OUT/lb-$1.txt 2>>$OUT/guest.log &
 	ft=$!
+	cat /proc/schedstat > $OUT/schedstat-$1-0.txt
 	kmlb_work load $2 $SECS || rc=1
+	cat /proc/schedstat > $OUT/schedstat-$1-1.txt
 	wait $ft || echo "kmlb_fntime failed in phase $1" >> $OUT/guest.log
 }
+[ "$SCHEDSTATS" = 1 ] && echo 1 > /proc/sys/kernel/sched_schedstats
 order=0
 first=1
 for load in $(echo "$LOADS" | tr ',' ' '); do
@@ -115,6 +129,7 @@ for load in $(echo "$LOADS" | tr ',' ' '); do
 		lb_phase nomod-$load $threads
 		insmod /kmlb.ko $ARGS mode=off 2>>$OUT/guest.log
 		check module_reloads $?
+		[ "$INVERT" = 1 ] && echo 1 > /sys/module/kmlb/parameters/invert
 	fi
 	if [ $order = 0 ]; then cfgs="off $MODE"; order=1; else cfgs="$MODE off"; order=0; fi
 	for cfg in $cfgs; do
@@ -132,10 +147,13 @@ save
 # Phase 2: benchmark runtimes, off and model interleaved.
 if [ "$SIZE" = ci ]; then
 	FIBO="24 16"; COMPUTE="16 2000000"; MEMORY="16 6 2"
+elif [ "$SIZE" = icount ]; then
+	FIBO="32 22"; COMPUTE="16 2000000"; MEMORY="16 24 4"
 else
 	FIBO="27 17"; COMPUTE="16 12000000"; MEMORY="16 24 4"
 fi
-echo 1 > $D/reset
+# each run from reset counters: the module's statistics, run queues and
+# /proc/schedstat of that run alone, in bench-B-CFG-REP-*.txt
 rep=1
 while [ $rep -le "$REPS" ]; do
 	for b in $(echo "$BENCH" | tr ',' ' '); do
@@ -148,14 +166,20 @@ while [ $rep -le "$REPS" ]; do
 		if [ $((rep % 2)) = 1 ]; then cfgs="off $MODE"; else cfgs="$MODE off"; fi
 		for cfg in $cfgs; do
 			echo $cfg > $P
+			r=$OUT/bench-$b-$cfg-$rep
+			cat /proc/schedstat > $r-schedstat-0.txt
+			echo 1 > $D/reset
 			line=$(kmlb_work $b $args) || rc=1
+			cat $D/stats > $r-stats.txt
+			cat $D/rq > $r-rq.txt
+			cat /proc/schedstat > $r-schedstat-1.txt
 			echo "$b $cfg $rep $line" | tee -a $OUT/bench.txt
 		done
 	done
 	rep=$((rep + 1))
 done
 echo off > $P
-cat $D/stats > $OUT/stats-bench.txt
+echo 0 > /proc/sys/kernel/sched_schedstats
 save
 
 # safety_run MODE SECONDS NAME: one run under 400 % load in MODE from reset

@@ -4,8 +4,16 @@
 
 Called by kernel/deploy.sh. Inputs written by kernel/guest/deploy_job.sh:
 stats-<mode>-<load>.txt and rq-<mode>-<load>.txt per load phase (the
-module's debugfs files), bench.txt (one benchmark run a line),
-stats-bench.txt, stats-switch.txt, stats-final.txt, checks.txt, guest.env.
+module's debugfs files), schedstat-<mode>-<load>-0/1.txt (/proc/schedstat
+before and after it), bench.txt (one benchmark run a line) with
+bench-<bench>-<mode>-<rep>-stats/rq/schedstat-0/schedstat-1.txt per run
+(older runs: one stats-bench.txt), stats-switch.txt, stats-final.txt,
+checks.txt, guest.env.
+
+Migrations are the load balancer's, from /proc/schedstat (version 15,
+kernel.sched_schedstats=1, `deploy.sh --schedstats`): tasks pulled by
+load_balance() (lb_gained, every domain and idle type) plus tasks pushed by
+active balancing (alb_pushed). Bad input exits 65 naming file and line.
 
 "native" is the kernel's own can_migrate_task() body, timed by the module
 around its call (shadow/replace), or the module loaded with mode=off for
@@ -22,6 +30,7 @@ import math
 import os
 import re
 import statistics
+import sys
 
 SCHEMA_VERSION = 2
 SERIES = ["cmt_native_tsc", "cmt_substitute_tsc", "model_tsc", "cmt_shadow_tsc", "snapshot_tsc"]
@@ -62,17 +71,100 @@ def read_kv(path):
     return kv if kv.get("count") else None
 
 
+RQ_HISTS = ("maxdiff", "total", "stranded")
+
+
 def read_rq(path):
-    out = {"samples": 0, "maxdiff": {}, "total": {}}
+    """debugfs/kmlb/rq: 'samples N' and 'maxdiff|total|stranded VALUE COUNT'."""
+    out = {"samples": 0}
+    for h in RQ_HISTS:
+        out[h] = {}
     if not os.path.exists(path):
         return out
-    for line in open(path):
+    for n, line in enumerate(open(path), 1):
         p = line.split()
-        if p[0] == "samples":
-            out["samples"] = int(p[1])
-        elif p[0] in ("maxdiff", "total"):
-            out[p[0]][int(p[1])] = int(p[2])
+        if not p:
+            continue
+        try:
+            if p[0] == "samples" and len(p) == 2:
+                out["samples"] = int(p[1])
+            elif p[0] in RQ_HISTS and len(p) == 3:
+                out[p[0]][int(p[1])] = int(p[2])
+            else:
+                raise ValueError
+        except ValueError:
+            raise BadInput(path, n, "expected 'samples N' or '%s VALUE COUNT', got %r"
+                           % ("|".join(RQ_HISTS), line.rstrip("\n")))
     return out
+
+
+class BadInput(Exception):
+    def __init__(self, path, line, what):
+        Exception.__init__(self, "%s:%d: %s" % (path, line, what))
+
+
+# /proc/schedstat version 15 (Linux 4.x to 6.1), domain lines: the CPU mask,
+# then 8 load_balance() counters for each of the idle types CPU_IDLE,
+# CPU_NOT_IDLE, CPU_NEWLY_IDLE, then alb_count alb_failed alb_pushed, 3 sbe,
+# 3 sbf, ttwu_wake_remote ttwu_move_affine ttwu_move_balance.
+SCHEDSTAT_DOMAIN_FIELDS = 36
+LB_FIELDS = ("lb_count", "lb_balanced", "lb_failed", "lb_imbalance", "lb_gained",
+             "lb_hot_gained", "lb_nobusyq", "lb_nobusyg")
+SCHEDSTAT_SUMS = ("lb_count", "lb_failed", "lb_gained", "lb_hot_gained", "alb_pushed",
+                  "ttwu_move_affine", "lb_count_newly_idle", "lb_gained_newly_idle")
+
+
+def read_schedstat(path):
+    """Sums over every CPU's domains of /proc/schedstat; None when missing."""
+    if not os.path.exists(path):
+        return None
+    sums = {k: 0 for k in SCHEDSTAT_SUMS}
+    version = None
+    for n, line in enumerate(open(path), 1):
+        p = line.split()
+        if not p:
+            continue
+        if p[0] == "version":
+            if len(p) != 2 or p[1] != "15":
+                raise BadInput(path, n, "schedstat version %r, this reads version 15"
+                               % (p[1] if len(p) > 1 else ""))
+            version = 15
+        elif p[0].startswith("domain"):
+            if version is None:
+                raise BadInput(path, n, "domain line before the version line")
+            if len(p) != 2 + SCHEDSTAT_DOMAIN_FIELDS:
+                raise BadInput(path, n, "domain line with %d counters, want %d"
+                               % (len(p) - 2, SCHEDSTAT_DOMAIN_FIELDS))
+            try:
+                v = [int(x) for x in p[2:]]
+            except ValueError:
+                raise BadInput(path, n, "domain counter is not an integer")
+            for idle in range(3):
+                base = idle * len(LB_FIELDS)
+                for name in ("lb_count", "lb_failed", "lb_gained", "lb_hot_gained"):
+                    sums[name] += v[base + LB_FIELDS.index(name)]
+            newly = 2 * len(LB_FIELDS)
+            sums["lb_count_newly_idle"] += v[newly + LB_FIELDS.index("lb_count")]
+            sums["lb_gained_newly_idle"] += v[newly + LB_FIELDS.index("lb_gained")]
+            sums["alb_pushed"] += v[26]
+            sums["ttwu_move_affine"] += v[34]
+    if version is None:
+        raise BadInput(path, 1, "no 'version' line: not /proc/schedstat")
+    return sums
+
+
+def schedstat_delta(before_path, after_path):
+    """The balancer's counters between two /proc/schedstat dumps, or None."""
+    a, b = read_schedstat(before_path), read_schedstat(after_path)
+    if a is None or b is None:
+        return None
+    d = {k: b[k] - a[k] for k in SCHEDSTAT_SUMS}
+    for k, v in d.items():
+        if v < 0:
+            raise BadInput(after_path, 1, "%s went down (%d -> %d): not a later dump of "
+                           "the same boot" % (k, a[k], b[k]))
+    d["migrations"] = d["lb_gained"] + d["alb_pushed"]
+    return d
 
 
 def bucket_width(lo):
@@ -147,7 +239,77 @@ def by_prefix(kv, prefix):
             if k.startswith(prefix) and isinstance(v, int) and v}
 
 
+def spread_summary(xs):
+    """runs, median, min, max (s, to 100 ns) and (max - min) / median."""
+    med = statistics.median(xs)
+    return {"runs_s": [round(x, 7) for x in xs], "median_s": round(med, 7),
+            "min_s": round(min(xs), 7), "max_s": round(max(xs), 7),
+            "spread": round((max(xs) - min(xs)) / med, 4) if med else None}
+
+
+def summarize_benchmarks(g, mode, add_model_stats):
+    """bench.txt and the per-run files: per benchmark and configuration the
+    runtimes with their spread, and the module's counters, run-queue samples
+    and migrations summed over that configuration's runs."""
+    runs = {}
+    bpath = os.path.join(g, "bench.txt")
+    if os.path.exists(bpath):
+        for n, line in enumerate(open(bpath), 1):
+            p = line.split()
+            if not p:
+                continue
+            if len(p) < 5 or p[3] != "elapsed_ns" or not p[4].isdigit() or \
+                    not p[2].isdigit():
+                raise BadInput(bpath, n, "expected 'BENCH MODE REP elapsed_ns N ...', got %r"
+                               % line.rstrip("\n"))
+            if p[1] not in ("off", mode):
+                raise BadInput(bpath, n, "mode %r is neither off nor %s" % (p[1], mode))
+            cfg = "native" if p[1] == "off" else "model"
+            r = runs.setdefault(p[0], {}).setdefault(cfg, {"s": [], "counters": {},
+                                                           "rq": {h: {} for h in RQ_HISTS},
+                                                           "schedstat": None})
+            r["s"].append(int(p[4]) / 1e9)
+            base = os.path.join(g, "bench-%s-%s-%s" % (p[0], p[1], p[2]))
+            st = read_stats(base + "-stats.txt")
+            if st:
+                merge(r["counters"], counters(st["kv"]))
+                if cfg == "model":
+                    add_model_stats(st)
+            rq = read_rq(base + "-rq.txt")
+            for h in RQ_HISTS:
+                merge(r["rq"][h], rq[h])
+            ss = schedstat_delta(base + "-schedstat-0.txt", base + "-schedstat-1.txt")
+            if ss is not None:
+                if r["schedstat"] is None:
+                    r["schedstat"] = {}
+                merge(r["schedstat"], ss)
+    benchmarks = {}
+    for b, by in runs.items():
+        out = {}
+        for cfg, r in by.items():
+            out[cfg] = spread_summary(r["s"])
+            if r["counters"]:
+                out[cfg]["counters"] = r["counters"]
+            if any(r["rq"][h] for h in RQ_HISTS):
+                for h in RQ_HISTS:
+                    out[cfg]["rq_" + h] = int_hist_summary(r["rq"][h])
+            if r["schedstat"] is not None:
+                out[cfg]["schedstat"] = r["schedstat"]
+        if "native" in out and "model" in out:
+            out["ratio"] = ratio(out["model"]["median_s"], out["native"]["median_s"])
+        benchmarks[b] = out
+    return benchmarks
+
+
 def main():
+    try:
+        summarize(parse_args())
+    except BadInput as e:
+        print("summarize: %s" % e, file=sys.stderr)
+        sys.exit(65)
+
+
+def parse_args(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
     ap.add_argument("--mode", required=True)
@@ -163,7 +325,10 @@ def main():
                     help="boots that stalled before init (retried)")
     ap.add_argument("--timing", default="tcg")
     ap.add_argument("--soak", type=int, default=0)
-    a = ap.parse_args()
+    return ap.parse_args(argv)
+
+
+def summarize(a):
     g = os.path.join(a.dir, "guest")
     mode = a.mode
 
@@ -179,7 +344,7 @@ def main():
 
     phases = []
     pooled = {cfg: {s: {} for s in SERIES} for cfg in ("native", "model")}
-    rq_pool = {cfg: {"maxdiff": {}, "total": {}} for cfg in ("native", "model")}
+    rq_pool = {cfg: {h: {} for h in RQ_HISTS} for cfg in ("native", "model")}
     totals = {}
     reasons, disagree, fallback = {}, {}, {}
     for load in loads:
@@ -190,13 +355,17 @@ def main():
                 continue
             for s in SERIES:
                 merge(pooled[cfg][s], st["hist"].get(s, {}))
-            merge(rq_pool[cfg]["maxdiff"], rq["maxdiff"])
-            merge(rq_pool[cfg]["total"], rq["total"])
+            for h in RQ_HISTS:
+                merge(rq_pool[cfg][h], rq[h])
             c = counters(st["kv"])
             ph = {"load_pct": load, "config": cfg, "mode": name, "counters": c,
                   "cost_tsc": {s: hist_summary(st["hist"].get(s, {})) for s in SERIES},
                   "rq_maxdiff": int_hist_summary(rq["maxdiff"]),
-                  "rq_total": int_hist_summary(rq["total"])}
+                  "rq_total": int_hist_summary(rq["total"]),
+                  "rq_stranded": int_hist_summary(rq["stranded"]),
+                  "schedstat": schedstat_delta(
+                      os.path.join(g, "schedstat-%s-%d-0.txt" % (name, load)),
+                      os.path.join(g, "schedstat-%s-%d-1.txt" % (name, load)))}
             if cfg == "model":
                 merge(totals, c)
                 merge(reasons, by_prefix(st["kv"], "reason."))
@@ -205,35 +374,18 @@ def main():
                 ph["agreement"] = ratio(c["agreements"], c["decisions"])
             phases.append(ph)
 
-    bench_stats = read_stats(os.path.join(g, "stats-bench.txt"))
-    if bench_stats:
-        c = counters(bench_stats["kv"])
+    def add_model_stats(st):
+        c = counters(st["kv"])
         for k in COUNTERS:
             totals[k] = totals.get(k, 0) + c[k]
-        merge(reasons, by_prefix(bench_stats["kv"], "reason."))
-        merge(disagree, by_prefix(bench_stats["kv"], "disagree."))
-        merge(fallback, by_prefix(bench_stats["kv"], "fallback."))
+        merge(reasons, by_prefix(st["kv"], "reason."))
+        merge(disagree, by_prefix(st["kv"], "disagree."))
+        merge(fallback, by_prefix(st["kv"], "fallback."))
 
-    # benchmarks
-    runs = {}
-    bpath = os.path.join(g, "bench.txt")
-    if os.path.exists(bpath):
-        for line in open(bpath):
-            p = line.split()
-            if len(p) >= 5 and p[3] == "elapsed_ns":
-                cfg = "native" if p[1] == "off" else "model"
-                runs.setdefault(p[0], {}).setdefault(cfg, []).append(int(p[4]) / 1e9)
-    benchmarks = {}
-    for b, by in runs.items():
-        out = {}
-        for cfg, xs in by.items():
-            med = statistics.median(xs)
-            out[cfg] = {"runs_s": [round(x, 4) for x in xs], "median_s": round(med, 4),
-                        "min_s": round(min(xs), 4), "max_s": round(max(xs), 4),
-                        "spread": round((max(xs) - min(xs)) / med, 4) if med else None}
-        if "native" in out and "model" in out:
-            out["ratio"] = ratio(out["model"]["median_s"], out["native"]["median_s"])
-        benchmarks[b] = out
+    bench_stats = read_stats(os.path.join(g, "stats-bench.txt"))
+    if bench_stats:     # runs before per-run files: model-mode runs only
+        add_model_stats(bench_stats)
+    benchmarks = summarize_benchmarks(g, mode, add_model_stats)
 
     checks = {}
     cpath = os.path.join(g, "checks.txt")
@@ -352,6 +504,7 @@ def main():
         "safety_counters": extras,
         "rq_maxdiff": {cfg: int_hist_summary(rq_pool[cfg]["maxdiff"]) for cfg in rq_pool},
         "rq_total": {cfg: int_hist_summary(rq_pool[cfg]["total"]) for cfg in rq_pool},
+        "rq_stranded": {cfg: int_hist_summary(rq_pool[cfg]["stranded"]) for cfg in rq_pool},
         "benchmarks": benchmarks,
         "phases": phases,
         "checks": checks,
