@@ -182,7 +182,7 @@ build_all() {
 }
 
 # Boot and unpack the results: vm/lib.sh's boot_guest (a crash is a failure,
-# never retried; only a boot stall before init boots again).
+# never retried; only a boot that never reached init boots again).
 run_guest() {
 	local append
 	read -r -a KMLB_ACCEL_ARGS < <(deploy_accel "$TIMING")

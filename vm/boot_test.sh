@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # vm/lib.sh's one boot loop (boot_guest), against a fake qemu that plays a
-# scripted console per boot: a boot stall is booted again, a crash never is,
+# scripted console per boot: a boot stall (or a kernel panic before init,
+# when no kmlb code has run) is booted again, a crash after init never is,
 # a hang after init is booted again only when the job allows it, results
 # are unpacked from the guest's disk, and the loop runs in a caller under
 # `set -e` (as vm/collect.sh is), where a killed qemu must not end the
@@ -13,7 +14,7 @@ fail() { echo "vm/boot_test: FAIL: $*" >&2; exit 1; }
 
 # fake qemu: boot N (counted in $tmp/n) plays word N of $FAKE_BOOTS:
 # ok (BEGIN, results on the disk, END), stall (silence), crash (a panic
-# after BEGIN), hang (BEGIN, then silence)
+# after BEGIN), earlypanic (a panic before BEGIN), hang (BEGIN, then silence)
 mkdir -p "$tmp/bin"
 cat >"$tmp/bin/qemu-system-x86_64" <<'SH'
 #!/bin/bash
@@ -28,6 +29,7 @@ ok) echo "KMLB-BEGIN uptime=1.5"
     tar -cf "$disk" -C "$FAKE_DIR/res" . && echo "KMLB-END rc=0" ;;
 stall) exec sleep 60 ;;
 crash) echo "KMLB-BEGIN uptime=1.5"; echo "Kernel panic - not syncing: Fatal exception" ;;
+earlypanic) echo "Kernel panic - not syncing: IO-APIC + timer doesn't work!" ;;
 hang) echo "KMLB-BEGIN uptime=1.5"; exec sleep 60 ;;
 esac
 SH
@@ -67,6 +69,7 @@ expect "a stall, then a clean boot" "$(boot 'stall ok')" "0 2 1 0 0 1 0 boot 2"
 expect "three stalls" "$(boot 'stall stall stall' 0 guarded)" "1 3 3 0 0 0 1 none"
 expect "a crash is not retried" "$(boot 'crash ok')" "0 1 0 1 0 0 1 none"
 [ -f "$tmp/run/serial-crashed-boot-1.log" ] || fail "the crashed boot's console was not kept"
+expect "a kernel that fails its own boot is booted again" "$(boot 'earlypanic ok')" "0 2 1 0 0 1 0 boot 2"
 expect "a hang, not retried by default" "$(boot 'hang ok')" "0 1 0 0 0 0 1 none"
 expect "a hang, retried when allowed" "$(boot 'hang ok' 1)" "0 2 0 0 1 1 0 boot 2"
 [ -f "$tmp/run/serial-hung-boot-1.log" ] || fail "the hung boot's console was not kept"

@@ -13,7 +13,7 @@
 KMLB_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KMLB_REPO=$(cd "$KMLB_VM_DIR/.." && pwd)
 KMLB_CACHE=${KMLB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kmlb}
-KMLB_CMDLINE_BASE="console=ttyS0 nokaslr cryptomgr.notests=1 softlockup_panic=1 panic=-1"
+KMLB_CMDLINE_BASE="console=ttyS0 nokaslr cryptomgr.notests=1 softlockup_panic=1 panic=-1 no_timer_check"
 
 log() { echo "kmlb-vm: $*" >&2; }
 die() { echo "kmlb-vm: error: $*" >&2; exit 1; }
@@ -422,12 +422,14 @@ qemu_usable() {
 # DIR/serial.log.
 #
 # What is retried, and what is not:
-# - a boot stall: no KMLB-BEGIN within KMLB_STALL_S seconds (default 120)
-#   and no crash signature (a rare QEMU/TCG hang before init, seen with no
-#   kmlb code loaded): booted again, up to 3 boots, log kept as
-#   DIR/serial-stalled-boot-N.log;
-# - a guest kernel crash (Oops, panic, BUG, general protection fault, a jump
-#   to 0): never retried, log kept as DIR/serial-crashed-boot-N.log;
+# - a boot that never reached init: no KMLB-BEGIN within KMLB_STALL_S
+#   seconds (default 120; a rare QEMU/TCG hang) or a kernel that failed its
+#   own boot (seen on a loaded host: "IO-APIC + timer doesn't work!"). No
+#   kmlb code runs before init, so this is booted again, up to 3 boots, log
+#   kept as DIR/serial-stalled-boot-N.log;
+# - a guest kernel crash after init (Oops, panic, BUG, general protection
+#   fault, a jump to 0): never retried, log kept as
+#   DIR/serial-crashed-boot-N.log;
 # - a guest that passed init but did not reach KMLB-END in time (hung):
 #   booted again only when KMLB_RETRY_HUNG=1 (a job with no code of its own
 #   in the kernel), log kept as DIR/serial-hung-boot-N.log.
@@ -472,16 +474,19 @@ boot_guest() {
 		KMLB_WALL_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 		began=0
 		grep -q 'KMLB-BEGIN' "$log" && began=1
-		if grep -E -q "$KMLB_CRASH_RE" "$log"; then
+		if [ $began = 0 ]; then
+			# nothing of kmlb has run before init: a stall, or a kernel
+			# that failed its own boot (seen on a loaded host: "IO-APIC +
+			# timer doesn't work!")
+			KMLB_STALLED_BOOTS=$((KMLB_STALLED_BOOTS + 1))
+			cp "$log" "$dir/serial-stalled-boot-$attempt.log"
+			log "boot $attempt stalled or failed before init (${KMLB_WALL_S}s); last lines:"
+			tail -n 5 "$log" >&2
+			continue
+		elif grep -E -q "$KMLB_CRASH_RE" "$log"; then
 			KMLB_CRASHED_BOOTS=$((KMLB_CRASHED_BOOTS + 1))
 			cp "$log" "$dir/serial-crashed-boot-$attempt.log"
 			log "boot $attempt: the guest kernel crashed (see $dir/serial-crashed-boot-$attempt.log): a failure, not retried"
-		elif [ $began = 0 ]; then
-			KMLB_STALLED_BOOTS=$((KMLB_STALLED_BOOTS + 1))
-			cp "$log" "$dir/serial-stalled-boot-$attempt.log"
-			log "boot $attempt stalled before init (${KMLB_WALL_S}s); last lines:"
-			tail -n 5 "$log" >&2
-			continue
 		elif ! grep -q '^KMLB-END' "$log" && [ "${KMLB_RETRY_HUNG:-0}" = 1 ] && [ $attempt -lt 3 ]; then
 			KMLB_HUNG_BOOTS=$((KMLB_HUNG_BOOTS + 1))
 			cp "$log" "$dir/serial-hung-boot-$attempt.log"
