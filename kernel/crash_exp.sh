@@ -12,7 +12,7 @@
 #        kernel/crash_exp.sh --tally DIR          (all boots of DIR, also of a
 #                                                  run stopped early)
 #
-# Arms (kernel/guest/crash_init.sh): kmlb = the shipped kmlb.ko, insmod,
+# Arms (kernel/guest/crash_job.sh, a job of the one guest harness): kmlb = the shipped kmlb.ko, insmod,
 # 34 mode switches, rmmod (no BPF); probe = kmlb_probe_only.ko (the same
 # kprobe, a handler that returns 0); kprobe_event = no module, a tracefs
 # kprobe event enabled/disabled; ftrace = no module, the function tracer
@@ -21,13 +21,15 @@
 # line and the first frame of its call trace; hangs: boots that printed
 # nothing for 240 s without a crash signature) and DIR/boot-K.log.
 # --accel defaults to tcg,thread=multi (the arm's question is what crashes
-# there). Only one guest runs at a time; each boot is bounded by timeout.
+# there). Only one guest runs at a time; each boot is vm/lib.sh's
+# boot_guest, bounded by timeout.
 # Exit codes: 0 ok (crashes are results, not failures), 1 failure,
 # 2 usage, 77 qemu cannot run here.
 set -u
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
-CRASH_RE='Oops|Kernel panic|BUG:|general protection fault|RIP: 0010:0x0'
+# shellcheck source=../vm/lib.sh
+source "$REPO/vm/lib.sh"	# KMLB_CRASH_RE, the harness
 # a guest that stalls (and is stopped by the watchdog below) says so first
 STALL_RE='rcu: INFO: |soft lockup|blocked for more than'
 
@@ -42,7 +44,7 @@ exp_parse() {
 	local log=$1 cyc crashed=0 sig=-
 	cyc=$(grep -a -o 'KMLB-EXP cycle [0-9]*' "$log" | tail -n 1 | awk '{ print $3 }')
 	[ -n "$cyc" ] || cyc=0
-	if grep -a -E -q "$CRASH_RE" "$log"; then
+	if grep -a -E -q "$KMLB_CRASH_RE" "$log"; then
 		crashed=1
 		sig=$(awk '
 			/RIP: 0010:/ && !rip { sub(/.*RIP: 0010:/, ""); rip = $0 }
@@ -90,8 +92,6 @@ if [ "${1:-}" = --parse ]; then
 	exit 0
 fi
 
-# shellcheck source=../vm/lib.sh
-source "$REPO/vm/lib.sh"
 log() { echo "kmlb-crash-exp: $*" >&2; }
 die() { echo "kmlb-crash-exp: error: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -u/p' "$0" | sed 's/^# \{0,1\}//; /^set -u/d' >&2; exit 2; }
@@ -141,15 +141,10 @@ make -s -C "$KDIR_REPO/exp" KDIR="$KMLB_HEADERS_DIR" $KMLB_HEADERS_MAKEFLAGS BUI
 	>"$B/probe-only-build.log" 2>&1 || { tail -n 20 "$B/probe-only-build.log" >&2; die "kmlb_probe_only.ko build failed"; }
 cc -O2 -Wall -static -o "$B/kmlb_offsets" "$KDIR_REPO/guest/kmlb_offsets.c" -lbpf -lelf -lz -lzstd ||
 	die "kmlb_offsets build failed"
-cc -O2 -Wall -static -pthread -o "$B/kmlb_work" "$KDIR_REPO/guest/kmlb_work.c" || die "kmlb_work build failed"
-root=$(mktemp -d "$B/initramfs.XXXXXX")
-mkdir -p "$root/bin"
-cp /bin/busybox "$B/kmlb_offsets" "$B/kmlb_work" "$root/bin/"
-cp "$B/kmod/kmlb.ko" "$B/po/kmlb_probe_only.ko" "$root/"
-cp "$KDIR_REPO/guest/crash_init.sh" "$root/init"
-chmod 755 "$root/init"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$B/initramfs.cpio" || die "cpio failed"
-rm -rf "$root"
+work=$(build_workload)
+build_initramfs "$B/initramfs.cpio" "$KDIR_REPO/guest/crash_job.sh" "$B/kmlb_offsets" "$work" \
+	"$B/kmod/kmlb.ko=/kmlb.ko" "$B/po/kmlb_probe_only.ko=/kmlb_probe_only.ko"
+KMLB_INITRD=$B/initramfs.cpio
 
 # write_result: DIR/result.json from the boots so far (after every boot:
 # an experiment stopped early keeps its counts)
@@ -178,6 +173,7 @@ done_cycles=0 boots=0 crashes=0 hangs=0 oopses=0 warnings=0
 : >"$OUT/crashes.txt"
 : >"$OUT/hangs.txt"
 T0=$(date +%s)
+topology_flags 2socket
 while [ $done_cycles -lt "$CYCLES" ] && [ $boots -lt "$MAXBOOTS" ]; do
 	boots=$((boots + 1))
 	left=$((CYCLES - done_cycles))
@@ -185,27 +181,15 @@ while [ $done_cycles -lt "$CYCLES" ] && [ $boots -lt "$MAXBOOTS" ]; do
 	# about 3 s per cycle on a busy 2-core host, plus the boot
 	limit=$((left * 8 + 180))
 	log "boot $boots: arm $ARM, accel $ACCEL, $left cycles (limit ${limit}s)"
-	timeout -k 10 "$limit" qemu-system-x86_64 \
-		-accel "$ACCEL" -machine q35 -cpu max,vendor=GenuineIntel \
-		-smp 8,sockets=2,cores=2,threads=2 -m 2G \
-		-object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
-		-numa node,nodeid=0,memdev=m0 -numa node,nodeid=1,memdev=m1 \
-		-numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1 \
-		-numa dist,src=0,dst=1,val=20 \
-		-kernel "$KMLB_KERNEL_DIR/vmlinuz" -initrd "$B/initramfs.cpio" \
-		-append "$KMLB_CMDLINE_BASE quiet kmlb.arm=$ARM kmlb.cycles=$left kmlb.switches=$SWITCHES kmlb.dwell_us=$DWELL" \
-		-no-reboot -nographic </dev/null >"$blog" 2>&1 &
-	qpid=$!
-	# a guest that prints nothing new for 240 s has hung (boot to the start
-	# marker takes under a minute, a cycle seconds): stop it
-	last=0 idle=0
-	while kill -0 $qpid 2>/dev/null; do
-		sleep 5
-		n=$(grep -a -c 'KMLB-EXP' "$blog")
-		if [ "$n" != "$last" ]; then last=$n idle=0; else idle=$((idle + 5)); fi
-		[ $idle -lt 240 ] || { kill $qpid 2>/dev/null; break; }
-	done
-	wait $qpid 2>/dev/null
+	KMLB_ACCEL_ARGS=(-accel "$ACCEL")
+	# one boot of vm/lib.sh's loop (a boot that never reaches init is booted
+	# again; a crash is not); a guest that prints no KMLB-EXP line for 240 s
+	# has hung (boot to the start marker takes under a minute, a cycle
+	# seconds) and is stopped
+	KMLB_PROGRESS_RE='KMLB-EXP' KMLB_PROGRESS_S=240 boot_guest "$B" "$limit" \
+		"quiet kmlb.arm=$ARM kmlb.cycles=$left kmlb.switches=$SWITCHES kmlb.dwell_us=$DWELL" 64M ||
+		die "boot $boots never reached init (see $B/serial-stalled-boot-*.log)"
+	cp "$B/serial.log" "$blog"
 	read -r c crashed sig < <(exp_parse "$blog")
 	done_cycles=$((done_cycles + c))
 	if [ "$crashed" = 1 ]; then

@@ -432,7 +432,10 @@ qemu_usable() {
 #   DIR/serial-crashed-boot-N.log;
 # - a guest that passed init but did not reach KMLB-END in time (hung):
 #   booted again only when KMLB_RETRY_HUNG=1 (a job with no code of its own
-#   in the kernel), log kept as DIR/serial-hung-boot-N.log.
+#   in the kernel), log kept as DIR/serial-hung-boot-N.log. With
+#   KMLB_PROGRESS_RE set, a guest whose console shows no new line matching
+#   it for KMLB_PROGRESS_S seconds (default 240) is stopped then, not at
+#   LIMIT_S (a job that marks its progress: kernel/crash_exp.sh).
 # Sets KMLB_WALL_S (last boot), KMLB_ATTEMPTS, KMLB_STALLED_BOOTS,
 # KMLB_CRASHED_BOOTS, KMLB_HUNG_BOOTS, KMLB_FINISHED (1: KMLB-END seen),
 # KMLB_GUEST_RC (the rc of KMLB-END, 1 when not finished) and
@@ -441,7 +444,7 @@ qemu_usable() {
 KMLB_CRASH_RE='Oops|Kernel panic|BUG:|general protection fault|RIP: 0010:0x0'
 boot_guest() {
 	local dir=$1 limit=$2 append=$3 disk=${4:-1G}
-	local attempt img=$dir/out.img log=$dir/serial.log t0 t1 qpid waited began
+	local attempt img=$dir/out.img log=$dir/serial.log t0 t1 qpid waited began marks quiet n
 	local stall=${KMLB_STALL_S:-120}
 	local accel=(-accel tcg,thread=multi)
 	[ -z "${KMLB_ACCEL_ARGS[*]-}" ] || accel=("${KMLB_ACCEL_ARGS[@]}")
@@ -460,11 +463,19 @@ boot_guest() {
 			-append "$KMLB_CMDLINE_BASE $append${KMLB_EXTRA_CMDLINE:+ $KMLB_EXTRA_CMDLINE}" \
 			-drive file="$img",format=raw,if=virtio \
 			-no-reboot -nographic </dev/null >"$log" 2>&1 &
-		qpid=$! waited=0
+		qpid=$! waited=0 marks=0 quiet=0
 		while kill -0 "$qpid" 2>/dev/null; do
 			if [ $waited -ge "$stall" ] && ! grep -q 'KMLB-BEGIN' "$log"; then
 				kill "$qpid" 2>/dev/null || true
 				break
+			fi
+			if [ -n "${KMLB_PROGRESS_RE:-}" ]; then
+				n=$(grep -a -c -E "$KMLB_PROGRESS_RE" "$log" || true)
+				if [ "$n" != "$marks" ]; then marks=$n quiet=0; else quiet=$((quiet + 1)); fi
+				if [ $quiet -ge "${KMLB_PROGRESS_S:-240}" ]; then
+					kill "$qpid" 2>/dev/null || true
+					break
+				fi
 			fi
 			sleep 1
 			waited=$((waited + 1))

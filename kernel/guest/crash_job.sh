@@ -1,5 +1,5 @@
-#!/bin/busybox sh
-# /init of the crash experiments (kernel/crash_exp.sh; busybox initramfs).
+# The crash experiments' job (kernel/crash_exp.sh), run by the one guest
+# /init (vm/init.sh: mounts, modules, guest.env, results disk).
 # Under 200 % load (ncpu*4 on/off threads at 50 % duty, restarted as they
 # end), CYCLES times: arm the live code patching of one arm at the entry of
 # can_migrate_task, dwell, disarm. Everything goes to the console:
@@ -18,30 +18,12 @@
 #   kmlb.arm=ftrace        no module: the function tracer filtered to
 #                          can_migrate_task, on, dwell, off (nop)
 #   kmlb.cycles=N kmlb.switches=34 kmlb.dwell_us=100000
-/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t tmpfs tmpfs /tmp
-
-ARM=kmlb CYCLES=10 SWITCHES=34 DWELL=100000
-for arg in $(cat /proc/cmdline); do
-	case "$arg" in
-	kmlb.arm=*) ARM=${arg#kmlb.arm=} ;;
-	kmlb.cycles=*) CYCLES=${arg#kmlb.cycles=} ;;
-	kmlb.switches=*) SWITCHES=${arg#kmlb.switches=} ;;
-	kmlb.dwell_us=*) DWELL=${arg#kmlb.dwell_us=} ;;
-	esac
-done
-echo 1 > /proc/sys/kernel/numa_balancing
-ncpu=$(grep -c ^processor /proc/cpuinfo)
+ARM=$(karg arm kmlb)
+CYCLES=$(karg cycles 10)
+SWITCHES=$(karg switches 34)
+DWELL=$(karg dwell_us 100000)
 T=/sys/kernel/tracing
 P=/sys/module/kmlb/parameters/mode
-rc=0
 
 case $ARM in
 kmlb)
@@ -89,4 +71,3 @@ fi
 echo "KMLB-EXP dmesg oopses=$(dmesg | grep -E -c 'Oops|general protection|BUG:') warnings=$(dmesg | grep -c 'WARNING:')"
 dmesg | grep -E -A 30 'BUG:|WARNING:|Oops|general protection' | head -n 80
 echo "KMLB-EXP done cycles=$cyc rc=$rc"
-poweroff -f
