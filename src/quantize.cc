@@ -83,13 +83,12 @@ Calibration default_calibration(FeatureSet set)
 		return calibration_from_states(generate_states(preset_config(Preset::kSeed)).states, set,
 					       preset_config(Preset::kSeed).kernel, "seed preset (generated, --seed 1)");
 	std::vector<KernelState> all;
-	KernelVersion version = KernelVersion::k5_15;
 	for (Preset p : {Preset::kSeed, Preset::kIdle, Preset::kBalanced, Preset::kOverloaded}) {
 		const GeneratedStates g = generate_states(preset_config(p));
 		all.insert(all.end(), g.states.begin(), g.states.end());
-		version = preset_config(p).kernel;  // the same for every preset
 	}
-	return calibration_from_states(all, set, version,
+	// every preset labels with the same default kernel
+	return calibration_from_states(all, set, preset_config(Preset::kSeed).kernel,
 				       "presets seed, idle, balanced, overloaded (generated, --seed 1)");
 }
 
