@@ -1,8 +1,9 @@
 #!/bin/bash
-# kernel/ci_test.sh - the module in CI: a short deploy run under TCG.
+# kernel/ci_test.sh - the module in CI: a short deploy run under TCG, on the
+# kernel line KMLB_CI_KERNEL (6.1, the default, or 6.12; CTest runs both).
 #
 # 1. host: the module's C recomputation of can_migrate_task() (kmlb_input.h)
-#    is exact on 20000 generated 6.1 rows (kernel/tools/input_test.c);
+#    is exact on 20000 generated rows of that kernel (kernel/tools/input_test.c);
 # 2. guest (kernel/deploy.sh --mode substitute on single-threaded TCG, 12 s per phase at 200 %
 #    load, one benchmark round, safety tests, a 20-cycle soak): every guest
 #    check passes (verification: the module's hard checks and predicted side
@@ -20,6 +21,7 @@
 # the first time, cached afterwards). Exit 0 ok, 1 failure, 77 if qemu
 # cannot run here at all.
 set -u
+LINE=${KMLB_CI_KERNEL:-6.1}
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
 KMLB=${KMLB_BIN:-$REPO/build/kmlb}
@@ -30,7 +32,7 @@ t0=$(date +%s)
 
 # 1. host-side check of the recomputed decision (no guest needed)
 [ -x "$KMLB" ] || fail "no $KMLB (build kmlb first)"
-"$KMLB" generate --preset balanced --kernel 6.1 --format raw --rows 20000 --seed 3 \
+"$KMLB" generate --preset balanced --kernel "$LINE" --format raw --rows 20000 --seed 3 \
 	--out "$WORK/raw.csv" >/dev/null || fail "kmlb generate"
 mkdir -p "$WORK/inc"
 # any exported header declares struct kmlb_state in full
@@ -40,29 +42,32 @@ mkdir -p "$WORK/inc"
 cc -O2 -Wall -I"$WORK/inc" -o "$WORK/input_test" "$KDIR_REPO/tools/input_test.c" || fail "input_test build"
 "$WORK/input_test" "$WORK/raw.csv" >"$WORK/input_test.out" ||
 	fail "the module's recomputed decision differs from the teacher: $(head -n 1 "$WORK/input_test.out")"
-echo "kernel/ci_test: $(head -n 1 "$WORK/input_test.out" | cut -d' ' -f1-4)"
+echo "kernel/ci_test: $LINE: $(head -n 1 "$WORK/input_test.out" | cut -d' ' -f1-4)"
 
 # 2. the guest, on single-threaded TCG: under multi-threaded TCG loading and
 # unloading the module under load crashed the guest kernel about once in 90
 # cycles (the kernel's live patching of can_migrate_task's fentry site while
 # other vCPU threads execute it; kernel/README.md), never in 300 cycles on one
 # thread. KMLB_CI_ACCEL=tcg,thread=multi runs the multi-threaded guest.
-KMLB_ACCEL=${KMLB_CI_ACCEL:-tcg,thread=single} KMLB_EXTRA_CMDLINE="kmlb.cycles=2" "$KDIR_REPO/deploy.sh" --mode substitute --seconds 12 --loads 200 --reps 1 \
+KMLB_ACCEL=${KMLB_CI_ACCEL:-tcg,thread=single} KMLB_EXTRA_CMDLINE="kmlb.cycles=2" "$KDIR_REPO/deploy.sh" --kernel "$LINE" --mode substitute --seconds 12 --loads 200 --reps 1 \
 	--bench fibo --size ci --soak 20 --out "$WORK/run" ${KMLB_CI_MODEL:+--model "$KMLB_CI_MODEL"} \
 	${KMLB_CI_TRAIN_RAW:+--train-raw "$KMLB_CI_TRAIN_RAW"} --timeout 900
 rc=$?
 [ $rc -eq 77 ] && { echo "kernel/ci_test: SKIP: qemu cannot run here (TCG unavailable)" >&2; exit 77; }
 [ -f "$WORK/run/summary.json" ] || fail "no summary.json (deploy rc=$rc; serial log: $(tail -n 3 "$WORK/run/serial.log" 2>/dev/null))"
-python3 - "$WORK/run/summary.json" <<'EOF2' || { cp -r "$WORK/run" "${TMPDIR:-/tmp}/kmlb-kernel-ci-failed" 2>/dev/null; fail "guest results (kept in ${TMPDIR:-/tmp}/kmlb-kernel-ci-failed)"; }
+python3 - "$WORK/run/summary.json" "$LINE" <<'EOF2' || { cp -r "$WORK/run" "${TMPDIR:-/tmp}/kmlb-kernel-ci-failed" 2>/dev/null; fail "guest results (kept in ${TMPDIR:-/tmp}/kmlb-kernel-ci-failed)"; }
 import json, sys
 s = json.load(open(sys.argv[1]))
 bad = []
+if not str(s.get("kernel", "")).startswith(sys.argv[2] + "."):
+    bad.append("kernel %s is not of the %s line" % (s.get("kernel"), sys.argv[2]))
 c = s.get("checks", {})
 for name in ("module_loads", "verify_side_effects", "verify_hard_checks", "verify_teacher",
              "inverted_substitute_overrides", "inverted_no_hard_flipped", "planted_fault_caught",
              "inverted_replace_overrides", "switch_load_completes", "unload_under_load",
              "reload_under_load_1", "refuses_wrong_header_offset", "refuses_wrong_task_group_cfs_rq",
-             "refuses_wrong_kthread_flags", "wrong_lb_env_left_to_kernel", "substitute_load_completes",
+             "refuses_wrong_kthread_flags", "refuses_other_kernels_btf", "load_balance_timed",
+             "wrong_lb_env_left_to_kernel", "substitute_load_completes",
              "final_unload", "soak_cycles", "dmesg_clean"):
     if c.get(name) != "ok":
         bad.append("check %s: %s" % (name, c.get(name)))
@@ -82,11 +87,11 @@ for k in ("hard_mismatches", "side_effect_mismatches", "teacher_mismatch", "fall
 soak = s.get("soak") or {}
 if soak.get("cycles") != 20 or soak.get("oopses") != 0 or soak.get("warnings") != 0 or soak.get("crashes") != 0:
     bad.append("soak %s" % soak)
-print("kernel/ci_test: agreement %s over %d decisions, %s verified calls, %d checks, soak %s" %
-      (s.get("agreement"), s.get("decisions", 0), s.get("verified_calls"), len(c), soak))
+print("kernel/ci_test: %s: agreement %s over %d decisions, %s verified calls, %d checks, soak %s" %
+      (s.get("kernel"), s.get("agreement"), s.get("decisions", 0), s.get("verified_calls"), len(c), soak))
 for b in bad:
     print("kernel/ci_test: " + b, file=sys.stderr)
 sys.exit(1 if bad else 0)
 EOF2
 [ $rc -eq 0 ] || fail "deploy.sh exited $rc"
-echo "kernel/ci_test: ok ($(($(date +%s) - t0)) s)"
+echo "kernel/ci_test: $LINE ok ($(($(date +%s) - t0)) s)"

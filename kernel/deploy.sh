@@ -1,16 +1,19 @@
 #!/bin/bash
-# kernel/deploy.sh - build kmlb.ko, boot Debian's 6.1 kernel in a 2-socket
-# NUMA + SMT QEMU guest (8 vCPUs, TCG), run the same workload phases with
-# the kernel's decision and with the model, and write DIR/summary.json.
-# `kmlb vm deploy` runs this script with the same flags.
+# kernel/deploy.sh - build kmlb.ko, boot Debian's 6.1 or 6.12 kernel in a
+# 2-socket NUMA + SMT QEMU guest (8 vCPUs, TCG), run the same workload
+# phases with the kernel's decision and with the model, and write
+# DIR/summary.json. `kmlb vm deploy` runs this script with the same flags.
 #
 # usage: kernel/deploy.sh --mode shadow|replace|substitute --seconds N --out DIR
-#            [--timing tcg|icount] [--soak N]
+#            [--kernel 6.1|6.12] [--timing tcg|icount] [--soak N]
 #            [--model MODEL.json | --train-raw RAW.csv[,RAW.csv]]
 #            [--loads 50,100,200] [--reps 5]
 #            [--bench fibo,compute,memory] [--size full|ci|icount] [--no-safety]
 #            [--no-verify] [--schedstats] [--timeout SECONDS]
 #
+# --kernel picks the kernel line (default 6.1): whatever release Debian's
+# bookworm (6.1) or bookworm-backports (6.12) serves now, with its headers
+# (vm/lib.sh); the module is built against them (kernel/kmlb_version.h).
 # --timing icount runs QEMU with `-icount shift=0,sleep=off` (one host
 # thread; the guest TSC counts executed instructions, so the module's costs
 # are instruction counts); the guest boots with maxcpus=1 and brings the
@@ -25,7 +28,7 @@
 # `deploy.sh --print-accel tcg|icount` prints the accelerator arguments and exits.
 #
 # Without --model, a model is trained on the spot and cached per kmlb binary
-# (kmlb generate --kernel 6.1 --features modern, presets balanced, overloaded
+# and kernel line (kmlb generate --kernel LINE --features modern, presets balanced, overloaded
 # and idle, 100000 states each, plus the real rows of --train-raw (traces of
 # `kmlb vm collect`, three times each); kmlb train; about a minute). The
 # model header comes from `kmlb export-c`. Caches: ${KMLB_CACHE:-~/.cache/kmlb} (kernel, module, initramfs).
@@ -64,10 +67,11 @@ die() { echo "kmlb-deploy: error: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -u/p' "$0" | sed 's/^# \{0,1\}//; /^set -u/d' >&2; exit 2; }
 
 MODE= SECS= OUT= MODEL= LOADS=50,100,200 REPS=5 BENCH=fibo,compute,memory
-SIZE=full SAFETY=1 LIMIT= TRAIN_RAW= TIMING=tcg SOAK=0 VERIFY=1
+SIZE=full SAFETY=1 LIMIT= TRAIN_RAW= TIMING=tcg SOAK=0 VERIFY=1 LINE=6.1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode) MODE=${2:-}; shift 2 ;;
+	--kernel) LINE=${2:-}; shift 2 ;;
 	--seconds) SECS=${2:-}; shift 2 ;;
 	--out) OUT=${2:-}; shift 2 ;;
 	--model) MODEL=${2:-}; shift 2 ;;
@@ -88,6 +92,11 @@ while [ $# -gt 0 ]; do
 done
 case "$MODE" in shadow | replace | substitute) ;; *) echo "kmlb-deploy: --mode shadow|replace|substitute" >&2; usage ;; esac
 case "$TIMING" in tcg | icount) ;; *) echo "kmlb-deploy: --timing tcg|icount" >&2; usage ;; esac
+case "$LINE" in
+6.1 | 6.12) ;;
+7*) echo "kmlb-deploy: --kernel $LINE: 7.x headers need trixie's gcc-14 and libc; the module has no trixie build root yet (6.1 or 6.12)" >&2; exit 2 ;;
+*) echo "kmlb-deploy: --kernel 6.1|6.12" >&2; usage ;;
+esac
 [[ "$SOAK" =~ ^[0-9]+$ ]] || { echo "kmlb-deploy: --soak N (N >= 0)" >&2; usage; }
 [[ "$SECS" =~ ^[0-9]+$ ]] && [ "$SECS" -gt 0 ] || { echo "kmlb-deploy: --seconds N (N > 0)" >&2; usage; }
 [ -n "$OUT" ] || { echo "kmlb-deploy: --out DIR" >&2; usage; }
@@ -116,13 +125,13 @@ model_header() {
 			die "no $KMLB (cmake -S $REPO -B $REPO/build && cmake --build $REPO/build)"; }
 		# cached per kmlb binary: the same binary trains the same model
 		local key cache p
-		key=$(cat "$KMLB" "$0" ${TRAIN_RAW//,/ } | md5sum | cut -c1-16)
+		key=$( (cat "$KMLB" "$0" ${TRAIN_RAW//,/ }; echo "$LINE") | md5sum | cut -c1-16)
 		cache=$KMLB_CACHE/deploy-model/$key
 		if [ ! -f "$cache/train/model.json" ]; then
-			log "training a model: presets balanced+overloaded+idle, 100000 states each, modern features, 6.1 (about a minute)"
+			log "training a model: presets balanced+overloaded+idle, 100000 states each, modern features, $LINE (about a minute)"
 			mkdir -p "$cache"
 			for p in balanced overloaded idle; do
-				"$KMLB" generate --preset $p --kernel 6.1 --features modern --rows 100000 \
+				"$KMLB" generate --preset $p --kernel "$LINE" --features modern --rows 100000 \
 					--seed 2 --out "$cache/$p.csv" >/dev/null 2>>"$cache/generate.log" ||
 					die "kmlb generate failed (see $cache/generate.log)"
 			done
@@ -131,7 +140,7 @@ model_header() {
 			local raw n=0
 			for raw in ${TRAIN_RAW//,/ }; do
 				n=$((n + 1))
-				"$KMLB" prep --in "$raw" --out "$cache/real-$n.csv" --features modern >/dev/null ||
+				"$KMLB" prep --in "$raw" --out "$cache/real-$n.csv" --features modern --kernel "$LINE" >/dev/null ||
 					die "kmlb prep --in $raw failed"
 				# real rows count three times: they are few and they are the target
 				for _ in 1 2 3; do tail -n +2 "$cache/real-$n.csv" >>"$cache/mix.csv"; done
@@ -194,7 +203,7 @@ run_guest() {
 	fi
 	append+=" kmlb.mode=$MODE kmlb.loads=$LOADS kmlb.seconds=$SECS kmlb.reps=$REPS kmlb.bench=$BENCH kmlb.size=$SIZE kmlb.safety=$SAFETY kmlb.verify=$VERIFY kmlb.soak=$SOAK"
 	topology_flags 2socket
-	log "mode $MODE, timing $TIMING, loads $LOADS, ${SECS}s per phase, $REPS reps, soak $SOAK"
+	log "kernel $REL, mode $MODE, timing $TIMING, loads $LOADS, ${SECS}s per phase, $REPS reps, soak $SOAK"
 	boot_guest "$OUT" "$LIMIT" "$append" 256M ||
 		die "guest never completed a boot in 3 attempts (boot stalls; see $OUT/serial-stalled-boot-*.log)"
 	WALL_S=${KMLB_WALL_S%.*} ATTEMPTS=$KMLB_ATTEMPTS
@@ -207,9 +216,9 @@ if ! qemu_usable; then
 	echo "kmlb-deploy: qemu-system-x86_64 cannot run here (TCG); nothing measured" >&2
 	exit 77
 fi
-fetch_kernel
+fetch_kernel "$LINE"
 REL=$(cat "$KMLB_KERNEL_DIR/release")
-fetch_headers 6.1
+fetch_headers "$LINE"
 model_header
 build_all "$REL"
 T_BUILT=$(date +%s)

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kmlb_input.h - one call of can_migrate_task() as the module reads it, and
- * Linux 6.1's decision recomputed from it (the same function as the C++
- * teacher in src/teacher_v5_15.cc and src/teacher_common.cc).
+ * the kernel's decision recomputed from it: Linux 6.1's (the same function
+ * as the C++ teacher in src/teacher_v5_15.cc and src/teacher_common.cc) and
+ * 6.6-6.12's (src/teacher_v6_6.cc), which differ only in the buddy test:
+ * EEVDF removed cfs_rq->last, so on those kernels the module reads
+ * last_buddy = 0 and the same function is their decision.
  *
  * The fields are the raw-schema columns of docs/raw-schema.md, with the
- * meaning they have on 6.1. The module fills them in its kretprobe; the
+ * meaning they have on 6.1 and 6.12. The module fills them in its kretprobe; the
  * host test (tools/input_test.c) fills them from `kmlb generate --format
- * raw` rows and compares kmlb_decide_6_1() with the C++ teacher's label.
+ * raw` rows and compares kmlb_decide() with the C++ teacher's label.
  *
  * The module recomputes the decision for two reasons: to know which part
  * of the function decided (a hard check, active balancing, or the
@@ -100,7 +103,7 @@ static inline u64 kmlb_dst_weight(const struct kmlb_input *in)
 		kmlb_numa_weight(in->dst_faults, in->total_faults);
 }
 
-/* migrate_degrades_locality() of 6.1: 1, 0, or -1 (not affected). */
+/* migrate_degrades_locality() of 6.1 to 6.12: 1, 0, or -1 (not affected). */
 static inline int kmlb_degrades_locality(const struct kmlb_input *in, int *reason)
 {
 	if (!in->numa_balancing || !in->has_numa_faults || !in->sd_numa)
@@ -128,7 +131,7 @@ static inline int kmlb_degrades_locality(const struct kmlb_input *in, int *reaso
 	return 0;
 }
 
-/* task_hot() of 6.1: 1 hot, 0 cold. */
+/* task_hot() of 6.1 (6.6-6.12: last_buddy is always 0): 1 hot, 0 cold. */
 static inline int kmlb_task_hot(const struct kmlb_input *in, int *reason)
 {
 	if (!in->fair_class) {
@@ -167,8 +170,11 @@ static inline int kmlb_task_hot(const struct kmlb_input *in, int *reason)
 	return 0;
 }
 
-/* can_migrate_task() of 6.1 (kernel/sched/fair.c): 0 or 1, and why. */
-static inline int kmlb_decide_6_1(const struct kmlb_input *in, int *reason)
+/*
+ * can_migrate_task() of 6.1 and, with last_buddy 0, of 6.6-6.12
+ * (kernel/sched/fair.c): 0 or 1, and why.
+ */
+static inline int kmlb_decide(const struct kmlb_input *in, int *reason)
 {
 	int hot;
 

@@ -2,7 +2,8 @@
 /*
  * kmlb - the load balancer's can_migrate_task() decision, learnt by a small
  * MLP, evaluated (shadow), applied after the fact (replace) or run in the
- * function's place (substitute) inside a stock Debian 6.1 kernel.
+ * function's place (substitute) inside a stock Debian 6.1 or 6.12 kernel
+ * (kmlb_version.h: what differs between them, decided at build time).
  *
  * One kprobe on the entry of can_migrate_task() (an ftrace-based kprobe:
  * the function's fentry site calls the handler), registered for the
@@ -16,9 +17,9 @@
  * returns that answer the same way: the body runs exactly once per call.
  *
  * At entry the handler reads every input of the decision (struct
- * kmlb_input, a snapshot: nothing is read again later), performs 6.1's
- * hard checks itself (throttled pair, per-CPU kthread, affinity, running,
- * in the kernel's order) and recomputes the kernel's decision and the
+ * kmlb_input, a snapshot: nothing is read again later), performs the
+ * kernel's hard checks itself (throttled pair, per-CPU kthread, affinity,
+ * running, in the kernel's order) and recomputes the kernel's decision and the
  * branch that made it (kmlb_input.h).
  *
  *   mode=off         the handler returns at once: the kernel runs untouched
@@ -90,8 +91,9 @@
 #include "kmlb_model.h"
 #include "kmlb_offsets.h"
 #include "kmlb_rq.h"
+#include "kmlb_version.h"
 
-/* kernel/sched/fair.c, v5.10 to v6.1 */
+/* kernel/sched/fair.c, v5.10 to v6.12 (the same values throughout) */
 #define LBF_ALL_PINNED_6_1 0x01
 #define LBF_DST_PINNED_6_1 0x04
 #define LBF_SOME_PINNED_6_1 0x08
@@ -107,6 +109,7 @@
 	module_param(name, long, 0444);				\
 	MODULE_PARM_DESC(name, "offsetof(struct " s ", " m ") from BTF");
 KMLB_PRIVATE_FIELDS(KMLB_PARAM_OFF)
+KMLB_OPTIONAL_FIELDS(KMLB_PARAM_OFF)
 KMLB_HEADER_FIELDS(KMLB_PARAM_OFF)
 #define KMLB_PARAM_SIZE(name, s)				\
 	static long name = KMLB_UNSET;				\
@@ -123,6 +126,7 @@ KMLB_ENUMS(KMLB_PARAM_ENUM)
 	module_param(name, ulong, 0444);			\
 	MODULE_PARM_DESC(name, "address of " sym " from /proc/kallsyms");
 KMLB_SYMBOLS(KMLB_PARAM_SYM)
+KMLB_OPTIONAL_SYMBOLS(KMLB_PARAM_SYM)
 
 static bool audit;
 module_param(audit, bool, 0644);
@@ -143,6 +147,13 @@ static const char *const kmlb_mode_names[KMLB_MODES] = {
 static int kmlb_mode = KMLB_OFF;
 
 /* ---- counters ---- */
+
+enum kmlb_fallback {
+	KMLB_FB_NULL, KMLB_FB_CPU, KMLB_FB_IDLE, KMLB_FB_NID, KMLB_FB_RET,
+	KMLB_FB_TEACHER, KMLB_FB_TOPOLOGY, KMLB_FB_FLAGS, KMLB_FB_SPAN,
+	KMLB_FB_CFS_RQ, KMLB_FB_LEN, KMLB_FB_BUDDY, KMLB_FB_THROTTLE,
+	KMLB_FB_NUMA_GROUP, KMLB_FB_SIDE, KMLB_FB_CORE, KMLB_FB_COUNT
+};
 
 struct kmlb_counters {
 	atomic64_t calls;		/* handler runs */
@@ -166,20 +177,14 @@ struct kmlb_counters {
 	atomic64_t mode_switches;
 	atomic64_t by_reason[KMLB_R_COUNT];
 	atomic64_t disagree[KMLB_R_COUNT][2];	/* [reason][kernel's answer] */
-	atomic64_t fallback_why[16];
+	atomic64_t fallback_why[KMLB_FB_COUNT];
 };
 
-enum kmlb_fallback {
-	KMLB_FB_NULL, KMLB_FB_CPU, KMLB_FB_IDLE, KMLB_FB_NID, KMLB_FB_RET,
-	KMLB_FB_TEACHER, KMLB_FB_TOPOLOGY, KMLB_FB_FLAGS, KMLB_FB_SPAN,
-	KMLB_FB_CFS_RQ, KMLB_FB_LEN, KMLB_FB_BUDDY, KMLB_FB_THROTTLE,
-	KMLB_FB_NUMA_GROUP, KMLB_FB_SIDE, KMLB_FB_COUNT
-};
 static const char *const kmlb_fallback_names[KMLB_FB_COUNT] = {
 	"null_pointer", "bad_cpu", "bad_idle", "bad_nid", "bad_return",
 	"teacher_mismatch", "numa_topology", "bad_flags", "bad_domain_span",
 	"bad_cfs_rq", "bad_nr_running", "bad_buddy", "bad_throttle_count",
-	"bad_numa_group", "side_effect_mismatch"
+	"bad_numa_group", "side_effect_mismatch", "core_scheduling_on"
 };
 
 static const char *const kmlb_reason_names[KMLB_R_COUNT] = {
@@ -412,7 +417,11 @@ static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *
 	in->cache_nice_tries = sd->cache_nice_tries;
 	{
 		struct sched_entity *nx = KMLB_AT(cfs, cfs_rq_next, struct sched_entity *);
+#if KMLB_HAS_LAST_BUDDY
 		struct sched_entity *ls = KMLB_AT(cfs, cfs_rq_last, struct sched_entity *);
+#else
+		struct sched_entity *ls = NULL;	/* EEVDF: no cfs_rq->last */
+#endif
 
 		if (!kmlb_buddy_ok(cfs, nx) || !kmlb_buddy_ok(cfs, ls))
 			return KMLB_FB_BUDDY;
@@ -436,7 +445,15 @@ static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *
 	in->migration_cost_ns = cost == UINT_MAX ? -1 : (s64)cost;
 	in->fair_class = (unsigned long)p->sched_class == sym_fair_sched_class;
 	in->idle_policy = p->policy == SCHED_IDLE;
-	in->cookie_match = 1;	/* CONFIG_SCHED_CORE is off in Debian's 6.1 */
+	/*
+	 * sched_core_cookie_match() is true while core scheduling is not
+	 * enabled (CONFIG_SCHED_CORE is off in Debian's 6.1 and 6.12); with
+	 * it enabled the cookies decide: left to the kernel
+	 */
+	if (KMLB_HAS_SCHED_CORE &&
+	    static_key_count(kmlb_key(sym_sched_core_enabled)) > 0)
+		return KMLB_FB_CORE;
+	in->cookie_match = 1;
 	return 0;
 }
 
@@ -478,12 +495,32 @@ static void kmlb_fill_state(struct kmlb_state *s, const struct kmlb_input *in)
 
 /* ---- the side effects of can_migrate_task() ---- */
 
-/* What a call changes: env->flags, env->new_dst_cpu and schedstats. */
+/*
+ * What a call changes: env->flags, env->new_dst_cpu, schedstats and, where
+ * the kernel has it, p->sched_task_hot (kmlb_version.h).
+ */
 struct kmlb_effects {
 	unsigned int flags;
 	int new_dst_cpu;
 	u64 affine, running, hot, forced, hot_gained;
+	int task_hot;
 };
+
+static int kmlb_get_task_hot(const struct task_struct *p)
+{
+#if KMLB_HAS_SCHED_TASK_HOT
+	return p->sched_task_hot;
+#else
+	return 0;
+#endif
+}
+
+static void kmlb_set_task_hot(struct task_struct *p, int v)
+{
+#if KMLB_HAS_SCHED_TASK_HOT
+	p->sched_task_hot = v;
+#endif
+}
 
 static void kmlb_read_effects(struct task_struct *p, void *env, int idle_idx,
 			      struct kmlb_effects *e)
@@ -497,10 +534,11 @@ static void kmlb_read_effects(struct task_struct *p, void *env, int idle_idx,
 	e->hot = p->stats.nr_failed_migrations_hot;
 	e->forced = p->stats.nr_forced_migrations;
 	e->hot_gained = sd->lb_hot_gained[idle_idx];
+	e->task_hot = kmlb_get_task_hot(p);
 }
 
 /*
- * The effects 6.1's can_migrate_task() has on the path `reason` (the
+ * The effects the kernel's can_migrate_task() has on the path `reason` (the
  * decision `ret`), from the effects *e before the call.
  */
 static void kmlb_predict_effects(struct task_struct *p, void *env,
@@ -509,6 +547,8 @@ static void kmlb_predict_effects(struct task_struct *p, void *env,
 {
 	bool stats = kmlb_schedstats();
 
+	if (KMLB_HAS_SCHED_TASK_HOT)
+		e->task_hot = 0;	/* cleared at entry, on every path */
 	switch (reason) {
 	case KMLB_R_THROTTLED:
 	case KMLB_R_PER_CPU_KTHREAD:
@@ -543,8 +583,12 @@ static void kmlb_predict_effects(struct task_struct *p, void *env,
 	if (reason == KMLB_R_ACTIVE_BALANCE)
 		return;
 	if (reason == KMLB_R_TOO_MANY_FAILURES) {	/* hot, forced */
-		e->hot_gained += stats;
-		e->forced += stats;
+		if (KMLB_HAS_SCHED_TASK_HOT) {
+			e->task_hot = 1;	/* detach_task() counts it */
+		} else {
+			e->hot_gained += stats;
+			e->forced += stats;
+		}
 	} else if (!ret) {				/* hot, refused */
 		e->hot += stats;
 	}
@@ -555,7 +599,29 @@ static bool kmlb_effects_equal(const struct kmlb_effects *a, const struct kmlb_e
 	return a->flags == b->flags && a->new_dst_cpu == b->new_dst_cpu &&
 	       a->affine == b->affine && a->running == b->running &&
 	       a->hot == b->hot && a->forced == b->forced &&
-	       a->hot_gained == b->hot_gained;
+	       a->hot_gained == b->hot_gained && a->task_hot == b->task_hot;
+}
+
+/* The last KMLB_MISS calls whose side effects differed from the prediction. */
+struct kmlb_side_miss {
+	int reason, ret;
+	struct kmlb_effects before, want, got;
+};
+static struct kmlb_side_miss kmlb_side_misses[KMLB_MISS];
+static atomic_t kmlb_side_miss_n;
+
+static void kmlb_record_side_miss(int reason, int ret, const struct kmlb_effects *before,
+				  const struct kmlb_effects *want,
+				  const struct kmlb_effects *got)
+{
+	unsigned int i = ((unsigned int)atomic_inc_return(&kmlb_side_miss_n) - 1U) % KMLB_MISS;
+
+	/* racy by design, as kmlb_misses: diagnosis only */
+	kmlb_side_misses[i].reason = reason;
+	kmlb_side_misses[i].ret = ret;
+	kmlb_side_misses[i].before = *before;
+	kmlb_side_misses[i].want = *want;
+	kmlb_side_misses[i].got = *got;
 }
 
 /* ---- can_migrate_task() ---- */
@@ -590,20 +656,22 @@ static void kmlb_fallback(int why)
  * The kernel's own hard-check outcome: its body on a copy of env with
  * LBF_ACTIVE_LB set returns 1 exactly when throttling, per-CPU kthread,
  * affinity and running all let the task go. Only the copy's flags change;
- * the schedstats that run may count on p are put back.
+ * the schedstats that run may count on p, and p->sched_task_hot it clears,
+ * are put back.
  */
 static int kmlb_kernel_hard_pass(struct task_struct *p, void *env)
 {
 	u64 env_copy[KMLB_LB_ENV_MAX / 8];
 	u64 affine = p->stats.nr_failed_migrations_affine;
 	u64 running = p->stats.nr_failed_migrations_running;
-	int ret;
+	int task_hot = kmlb_get_task_hot(p), ret;
 
 	memcpy(env_copy, env, lb_env_size);
 	KMLB_AT(env_copy, lb_env_flags, unsigned int) |= LBF_ACTIVE_LB_6_1;
 	ret = kmlb_cmt_body(p, env_copy);
 	p->stats.nr_failed_migrations_affine = affine;
 	p->stats.nr_failed_migrations_running = running;
+	kmlb_set_task_hot(p, task_hot);
 	return ret == 1;
 }
 
@@ -659,7 +727,7 @@ static bool kmlb_topology_ok(int reason)
 static int kmlb_substitute(struct pt_regs *regs, struct task_struct *p, void *env,
 			   const struct kmlb_input *in, u64 t0)
 {
-	/* 6.1's hard checks, from the entry snapshot */
+	/* the kernel's hard checks, from the entry snapshot */
 	bool hard = in->throttled || in->per_cpu_kthread || !in->dst_allowed || in->p_running;
 	int model, reason = KMLB_R_CACHE_COLD, teacher;
 
@@ -681,7 +749,12 @@ static int kmlb_substitute(struct pt_regs *regs, struct task_struct *p, void *en
 			return 0;
 		}
 	}
-	/* the side effects of the path the heuristic would have taken */
+	/*
+	 * the side effects of the path the heuristic would have taken; the
+	 * heuristic did not run, so no forced hot migration is marked
+	 * (p->sched_task_hot stays cleared, as the kernel clears it at entry)
+	 */
+	kmlb_set_task_hot(p, 0);
 	KMLB_AT(env, lb_env_flags, unsigned int) &= ~LBF_ALL_PINNED_6_1;
 	if (!model && kmlb_schedstats())
 		p->stats.nr_failed_migrations_hot++;
@@ -689,7 +762,7 @@ static int kmlb_substitute(struct pt_regs *regs, struct task_struct *p, void *en
 	kmlb_sample(KMLB_S_SUBSTITUTE, rdtsc_ordered() - t0);
 
 	atomic64_inc(&kmlb_c.substituted);
-	teacher = kmlb_decide_6_1(in, &reason);
+	teacher = kmlb_decide(in, &reason);
 	atomic64_inc(&kmlb_c.by_reason[reason]);
 	kmlb_count_decision(in, reason, teacher, model);
 	if (model != teacher) {
@@ -731,8 +804,10 @@ static int kmlb_observe(struct pt_regs *regs, struct task_struct *p, void *env,
 	kmlb_read_effects(p, env, idle_idx, &got);
 	side_ok = kmlb_effects_equal(&want, &got);
 	atomic64_inc(&kmlb_c.side_checked);
-	if (!side_ok)
+	if (!side_ok) {
 		atomic64_inc(&kmlb_c.side_mismatches);
+		kmlb_record_side_miss(reason, kernel, &before, &want, &got);
+	}
 	atomic64_inc(&kmlb_c.by_reason[reason]);
 	ret = kernel;
 	if (kernel != 0 && kernel != 1) {
@@ -802,7 +877,7 @@ static int kmlb_cmt_pre(struct kprobe *kp, struct pt_regs *regs)
 	}
 	if (mode == KMLB_SUBSTITUTE)
 		return kmlb_substitute(regs, p, env, &in, t0);
-	teacher = kmlb_decide_6_1(&in, &reason);
+	teacher = kmlb_decide(&in, &reason);
 	return kmlb_observe(regs, p, env, &in, reason, teacher, mode, t0);
 }
 NOKPROBE_SYMBOL(kmlb_cmt_pre);
@@ -1022,6 +1097,38 @@ static int kmlb_miss_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(kmlb_miss);
 
+/* One line per recorded side-effect mismatch: the state before, predicted, observed. */
+static int kmlb_side_miss_show(struct seq_file *m, void *v)
+{
+	unsigned int n = min((unsigned int)atomic_read(&kmlb_side_miss_n), (unsigned int)KMLB_MISS), i;
+	static const char *const when[3] = { "before", "want", "got" };
+	static const char *const field[8] = {
+		"flags", "new_dst_cpu", "affine", "running", "hot", "forced",
+		"hot_gained", "task_hot"
+	};
+	int k, j;
+
+	seq_puts(m, "reason,can_migrate");
+	for (k = 0; k < 3; k++)
+		for (j = 0; j < 8; j++)
+			seq_printf(m, ",%s.%s", when[k], field[j]);
+	seq_putc(m, '\n');
+	for (i = 0; i < n; i++) {
+		const struct kmlb_side_miss *x = &kmlb_side_misses[i];
+		const struct kmlb_effects *e[3] = { &x->before, &x->want, &x->got };
+
+		seq_printf(m, "%s,%d", x->reason >= 0 && x->reason < KMLB_R_COUNT ?
+			   kmlb_reason_names[x->reason] : "?", x->ret);
+		for (k = 0; k < 3; k++)
+			seq_printf(m, ",%#x,%d,%llu,%llu,%llu,%llu,%llu,%d", e[k]->flags,
+				   e[k]->new_dst_cpu, e[k]->affine, e[k]->running, e[k]->hot,
+				   e[k]->forced, e[k]->hot_gained, e[k]->task_hot);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kmlb_side_miss);
+
 static void kmlb_reset(void)
 {
 	atomic64_t *a = (atomic64_t *)&kmlb_c;
@@ -1040,6 +1147,7 @@ static void kmlb_reset(void)
 		atomic64_set(&kmlb_hist_stranded[i], 0);
 	atomic64_set(&kmlb_hist_samples, 0);
 	atomic_set(&kmlb_miss_n, 0);
+	atomic_set(&kmlb_side_miss_n, 0);
 }
 
 static ssize_t kmlb_reset_write(struct file *f, const char __user *buf,
@@ -1175,6 +1283,18 @@ static int kmlb_check_params(void)
 	KMLB_PRIVATE_SIZES(KMLB_CHECK_SET)
 	KMLB_HEADER_FIELDS(KMLB_CHECK_SET)
 	KMLB_ENUMS(KMLB_CHECK_SET)
+	/* BTF and the headers the module was built against name the same kernel */
+	if ((cfs_rq_last >= 0) != KMLB_HAS_LAST_BUDDY) {
+		pr_err("cfs_rq.last: BTF offset %ld, but the module is built for a kernel %s it\n",
+		       cfs_rq_last, KMLB_HAS_LAST_BUDDY ? "with" : "without");
+		err = -EINVAL;
+	}
+	if (!sym_sched_core_enabled == KMLB_HAS_SCHED_CORE) {
+		pr_err("__sched_core_enabled: %s in kallsyms, but the module is built %s CONFIG_SCHED_CORE\n",
+		       sym_sched_core_enabled ? "present" : "absent",
+		       KMLB_HAS_SCHED_CORE ? "with" : "without");
+		err = -EINVAL;
+	}
 	if (err)
 		return err;
 #define KMLB_CHECK_HDR(name, type, member, want)			\
@@ -1197,7 +1317,7 @@ static int kmlb_check_params(void)
 	KMLB_CHECK_HDR(sched_avg_load_avg, sched_avg, load_avg, 0)
 	if (enum_sd_numa != SD_NUMA ||
 	    enum_sd_share_cpucapacity != SD_SHARE_CPUCAPACITY ||
-	    enum_cpu_idle != CPU_IDLE || enum_cpu_not_idle != CPU_NOT_IDLE ||
+	    enum_cpu_idle != CPU_IDLE || enum_cpu_not_idle != KMLB_CPU_NOT_IDLE ||
 	    enum_cpu_newly_idle != CPU_NEWLY_IDLE) {
 		pr_err("enum values differ between BTF and headers\n");
 		err = -EINVAL;
@@ -1215,6 +1335,8 @@ static int kmlb_check_params(void)
 				       "sched_numa_topology_type");
 	err = err ?: kmlb_check_symbol(sym_root_task_group, "root_task_group");
 	err = err ?: kmlb_check_symbol(sym_sched_schedstats, "sched_schedstats");
+	if (KMLB_HAS_SCHED_CORE)
+		err = err ?: kmlb_check_symbol(sym_sched_core_enabled, "__sched_core_enabled");
 	if (err)
 		return err;
 	if (!sym_runqueues) {
@@ -1257,6 +1379,7 @@ static int __init kmlb_init(void)
 	debugfs_create_file("stats", 0444, kmlb_dir, NULL, &kmlb_stats_fops);
 	debugfs_create_file("rq", 0444, kmlb_dir, NULL, &kmlb_rq_fops);
 	debugfs_create_file("disagreements", 0444, kmlb_dir, NULL, &kmlb_miss_fops);
+	debugfs_create_file("side_mismatches", 0444, kmlb_dir, NULL, &kmlb_side_miss_fops);
 	debugfs_create_file("reset", 0200, kmlb_dir, NULL, &kmlb_reset_fops);
 
 	err = register_kprobe(&kmlb_cmt_kp);

@@ -44,13 +44,20 @@
 	X(rq_cfs, "rq", "cfs", 0)                               \
 	X(cfs_rq_avg, "cfs_rq", "avg", 0)                       \
 	X(cfs_rq_next, "cfs_rq", "next", 8)                     \
-	X(cfs_rq_last, "cfs_rq", "last", 8)                     \
 	X(cfs_rq_throttle_count, "cfs_rq", "throttle_count", 4) \
 	X(cfs_rq_rq, "cfs_rq", "rq", 8)                         \
 	X(task_group_cfs_rq, "task_group", "cfs_rq", 8)         \
 	X(numa_group_total_faults, "numa_group", "total_faults", 8) \
 	X(numa_group_faults, "numa_group", "faults", 0)         \
 	X(kthread_flags, "kthread", "flags", 8)
+
+/*
+ * X(param, struct, member, bytes): a member some kernels have and others do
+ * not (kmlb_version.h); -1 when the BTF has none. The module checks that
+ * the BTF agrees with the headers it was built against.
+ */
+#define KMLB_OPTIONAL_FIELDS(X)                                 \
+	X(cfs_rq_last, "cfs_rq", "last", 8)
 
 /* X(param, struct): a private struct's size (the audit copies struct lb_env). */
 #define KMLB_PRIVATE_SIZES(X)                                   \
@@ -69,14 +76,14 @@
 	X(sched_domain_nr_balance_failed, "sched_domain", "nr_balance_failed") \
 	X(sched_avg_load_avg, "sched_avg", "load_avg")
 
-/* X(param, enumerator): an enum value. */
+/* X(param, enumerators): an enum value, under the first name the BTF has. */
 #define KMLB_ENUMS(X)                                           \
 	X(enum_kthread_is_per_cpu, "KTHREAD_IS_PER_CPU")        \
 	X(enum_numa_direct, "NUMA_DIRECT")                      \
 	X(enum_sd_numa, "SD_NUMA")                              \
 	X(enum_sd_share_cpucapacity, "SD_SHARE_CPUCAPACITY")    \
 	X(enum_cpu_idle, "CPU_IDLE")                            \
-	X(enum_cpu_not_idle, "CPU_NOT_IDLE")                    \
+	X(enum_cpu_not_idle, "CPU_NOT_IDLE __CPU_NOT_IDLE")     \
 	X(enum_cpu_newly_idle, "CPU_NEWLY_IDLE")
 
 /* X(param, symbol): a kernel symbol's address. */
@@ -89,5 +96,9 @@
 	X(sym_runqueues, "runqueues")                           \
 	X(sym_root_task_group, "root_task_group")               \
 	X(sym_sched_schedstats, "sched_schedstats")
+
+/* X(param, symbol): a symbol only some configurations have; 0 when absent. */
+#define KMLB_OPTIONAL_SYMBOLS(X)                                \
+	X(sym_sched_core_enabled, "__sched_core_enabled")
 
 #endif /* KMLB_OFFSETS_H */

@@ -93,6 +93,7 @@ if [ "$VERIFY" = 1 ]; then
 	echo 1 > $D/reset
 	kmlb_work load $((ncpu * 4)) $SECS || rc=1
 	cat $D/stats > $OUT/stats-verify.txt
+	cat $D/side_mismatches > $OUT/side-mismatches-verify.csv
 	echo 0 > /proc/sys/kernel/sched_schedstats
 	echo off > $P
 	echo 0 > /sys/module/kmlb/parameters/audit
@@ -109,14 +110,19 @@ fi
 # order alternates from one load to the next, so drift is not an effect.
 # load_balance() is timed by BPF fentry/fexit (kmlb_fntime) in every phase,
 # and once with no module loaded at all (nomod).
+# 6.10 renamed load_balance() to sched_balance_rq(): the same function.
+LB_FN=load_balance
+grep -q ' sched_balance_rq$' /proc/kallsyms && LB_FN=sched_balance_rq
+echo "load_balance_fn=$LB_FN" >> $OUT/guest.env
 lb_phase() { # lb_phase NAME THREADS: a load phase with load_balance timed
-	kmlb_fntime load_balance $SECS > $OUT/lb-$1.txt 2>>$OUT/guest.log &
+	kmlb_fntime $LB_FN $SECS > $OUT/lb-$1.txt 2>>$OUT/guest.log &
 	ft=$!
 	cat /proc/schedstat > $OUT/schedstat-$1-0.txt
 	kmlb_work load $2 $SECS || rc=1
 	cat /proc/schedstat > $OUT/schedstat-$1-1.txt
-	wait $ft || echo "kmlb_fntime failed in phase $1" >> $OUT/guest.log
+	wait $ft || { echo "kmlb_fntime $LB_FN failed in phase $1" >> $OUT/guest.log; lb_fail=$((lb_fail + 1)); }
 }
+lb_fail=0
 [ "$SCHEDSTATS" = 1 ] && echo 1 > /proc/sys/kernel/sched_schedstats
 order=0
 first=1
@@ -142,6 +148,7 @@ for load in $(echo "$LOADS" | tr ',' ' '); do
 	done
 done
 echo off > $P
+check load_balance_timed "$([ $lb_fail = 0 ] && echo 0 || echo 1)"
 save
 
 # Phase 2: benchmark runtimes, off and model interleaved.
@@ -269,6 +276,10 @@ if [ "$SAFETY" = 1 ]; then
 	refuses refuses_wrong_task_group_cfs_rq "s/task_group_cfs_rq=[0-9]*/task_group_cfs_rq=$(( $(offset_of task_group_cfs_rq) + 8 ))/"
 	refuses refuses_wrong_rq_cfs "s/rq_cfs=[0-9]*/rq_cfs=$(( $(offset_of rq_cfs) + 64 ))/"
 	refuses refuses_wrong_kthread_flags "s/kthread_flags=[0-9]*/kthread_flags=$(( $(offset_of kthread_flags) + 8 ))/"
+	# BTF that contradicts the kernel the module was built for (6.1 has
+	# cfs_rq->last, 6.12 does not): the other kernel's answer is refused
+	if [ "$(offset_of cfs_rq_last)" -ge 0 ]; then other=-1; else other=64; fi
+	refuses refuses_other_kernels_btf "s/cfs_rq_last=-\{0,1\}[0-9]*/cfs_rq_last=$other/"
 	# a wrong lb_env offset loads, but every call it touches is left to the kernel
 	bad=$(echo "$ARGS" | sed "s/lb_env_dst_cpu=[0-9]*/lb_env_dst_cpu=$(offset_of lb_env_src_cpu)/")
 	insmod /kmlb.ko $bad mode=substitute

@@ -7,7 +7,11 @@
  *
  * Every entry of kmlb_offsets.h must be found, with the member size the
  * module reads, or this prints what is missing and exits 1 (the module
- * would refuse to load without it anyway). Runs as root in the guest.
+ * would refuse to load without it anyway); the optional ones (members and
+ * symbols only some kernels have) print -1 or 0 when absent, and the module
+ * checks that against the kernel it was built for. An enumerator renamed
+ * between kernels is looked up under each of its names. Runs as root in
+ * the guest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +24,9 @@
 
 static int failures;
 
+/* The member's byte offset; -1 (a failure unless optional) when absent. */
 static long member_offset(const struct btf *btf, const char *sname,
-			  const char *mname, long want_bytes)
+			  const char *mname, long want_bytes, int optional)
 {
 	const struct btf_type *t;
 	const struct btf_member *m;
@@ -57,6 +62,8 @@ static long member_offset(const struct btf *btf, const char *sname,
 		}
 		return bits / 8;
 	}
+	if (optional)
+		return -1;
 	fprintf(stderr, "kmlb_offsets: %s has no member %s\n", sname, mname);
 	failures++;
 	return -1;
@@ -74,11 +81,13 @@ static long struct_size(const struct btf *btf, const char *sname)
 	return btf__resolve_size(btf, id);
 }
 
-static long long enum_value(const struct btf *btf, const char *name)
+/* The value of one enumerator; found is set when the BTF has it. */
+static long long enumerator(const struct btf *btf, const char *name, int *found)
 {
-	int n = btf__type_cnt(btf), id, i, found = 0;
+	int n = btf__type_cnt(btf), id, i;
 	long long value = 0;
 
+	*found = 0;
 	for (id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
 
@@ -88,25 +97,39 @@ static long long enum_value(const struct btf *btf, const char *name)
 			for (i = 0; i < btf_vlen(t); i++, e++) {
 				if (strcmp(btf__name_by_offset(btf, e->name_off), name))
 					continue;
-				if (found && value != e->val) {
+				if (*found && value != e->val) {
 					fprintf(stderr, "kmlb_offsets: %s is ambiguous\n", name);
 					failures++;
 					return -1;
 				}
 				value = e->val;
-				found = 1;
+				*found = 1;
 			}
 		}
-	}
-	if (!found) {
-		fprintf(stderr, "kmlb_offsets: enumerator %s not in BTF\n", name);
-		failures++;
-		return -1;
 	}
 	return value;
 }
 
-static unsigned long symbol_address(const char *name)
+/* names: the enumerator's names across kernels, space-separated; the first the BTF has counts. */
+static long long enum_value(const struct btf *btf, const char *names)
+{
+	char buf[128], *name, *save = NULL;
+	long long value;
+	int found;
+
+	snprintf(buf, sizeof(buf), "%s", names);
+	for (name = strtok_r(buf, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
+		value = enumerator(btf, name, &found);
+		if (found)
+			return value;
+	}
+	fprintf(stderr, "kmlb_offsets: enumerator %s not in BTF\n", names);
+	failures++;
+	return -1;
+}
+
+/* The symbol's address; 0 (a failure unless optional) when absent. */
+static unsigned long symbol_address(const char *name, int optional)
 {
 	char line[512], sym[256], type;
 	unsigned long addr, found = 0;
@@ -133,7 +156,7 @@ static unsigned long symbol_address(const char *name)
 		found = addr;
 	}
 	fclose(f);
-	if (!found) {
+	if (!found && !optional) {
 		fprintf(stderr, "kmlb_offsets: symbol %s not in /proc/kallsyms (root?)\n",
 			name);
 		failures++;
@@ -151,16 +174,21 @@ int main(void)
 		return 1;
 	}
 #define PRIVATE(param, s, m, bytes) \
-	printf("%s=%ld ", #param, member_offset(btf, s, m, bytes));
+	printf("%s=%ld ", #param, member_offset(btf, s, m, bytes, 0));
 	KMLB_PRIVATE_FIELDS(PRIVATE)
+#define OPTIONAL(param, s, m, bytes) \
+	printf("%s=%ld ", #param, member_offset(btf, s, m, bytes, 1));
+	KMLB_OPTIONAL_FIELDS(OPTIONAL)
 #define SIZE(param, s) printf("%s=%ld ", #param, struct_size(btf, s));
 	KMLB_PRIVATE_SIZES(SIZE)
-#define HEADER(param, s, m) printf("%s=%ld ", #param, member_offset(btf, s, m, 0));
+#define HEADER(param, s, m) printf("%s=%ld ", #param, member_offset(btf, s, m, 0, 0));
 	KMLB_HEADER_FIELDS(HEADER)
 #define ENUMV(param, name) printf("%s=%lld ", #param, enum_value(btf, name));
 	KMLB_ENUMS(ENUMV)
-#define SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name));
+#define SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name, 0));
 	KMLB_SYMBOLS(SYMBOL)
+#define OPT_SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name, 1));
+	KMLB_OPTIONAL_SYMBOLS(OPT_SYMBOL)
 	printf("\n");
 	btf__free(btf);
 	return failures ? 1 : 0;

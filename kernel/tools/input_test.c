@@ -7,7 +7,7 @@
  * Reads a raw trace (docs/raw-schema.md; `kmlb generate --format raw
  * --kernel 6.1` or real rows from `kmlb vm collect`), fills struct
  * kmlb_input as the module does and checks:
- *   1. kmlb_decide_6_1() (kmlb_input.h) gives the recorded can_migrate on
+ *   1. kmlb_decide() (kmlb_input.h) gives the recorded can_migrate on
  *      every row with a label: the module's own recomputation is exact;
  *   2. the model header (kmlb_model.h, built with -I) agrees with the label
  *      on the rows the model sees (p_running == 0, test_aggressive == 1),
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 		COL(group_src_faults); COL(group_dst_faults); COL(group_total_faults);
 		COL(migration_cost_ns); COL(fair_class); COL(idle_policy); COL(cookie_match);
 		rows++;
-		teacher = kmlb_decide_6_1(&in, &reason);
+		teacher = kmlb_decide(&in, &reason);
 		if (teacher == v[col_label])
 			exact++;
 		else if (rows - exact <= 5)

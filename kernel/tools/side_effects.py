@@ -6,8 +6,8 @@
 
 Each DIR is the output of one `kernel/deploy.sh --mode substitute` run (its
 summary.json, written by summarize.py). For every run: what the model did
-to the kernel's decisions (decisions, agreement with 6.1's recomputation,
-overrides and which way), the balancer's migrations (/proc/schedstat, runs
+to the kernel's decisions (decisions, agreement with the kernel's decision
+as the module recomputes it, overrides and which way), the balancer's migrations (/proc/schedstat, runs
 with --schedstats), the run-queue distributions (max - min across CPUs:
 Chen et al.'s Figure 5; CPUs left idle while tasks wait), in the load
 phases and in the benchmark runs, and each benchmark's runtime, with the
@@ -144,7 +144,7 @@ def table(runs):
     rows.append("|---|%s|" % "|".join("---:" for _ in names))
     row("model", [m or "–" for _, _, _, m in runs])
     row("kernel", [need(s, ["run", "kernel"], p) for _, s, p, _ in runs])
-    row("decisions, load phases + model-mode benchmark runs (agreement with 6.1)",
+    row("decisions, load phases + model-mode benchmark runs (agreement with the kernel)",
         ["%d (%s)" % (s["decisions"], pct(s["agreement"])) for _, s, _, _ in runs])
     row("of which overrides: to refuse / to migrate",
         ["%d / %d" % (s["overrides"] - s["overrides_to_migrate"], s["overrides_to_migrate"])

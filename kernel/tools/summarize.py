@@ -10,7 +10,7 @@ bench-<bench>-<mode>-<rep>-stats/rq/schedstat-0/schedstat-1.txt per run
 (older runs: one stats-bench.txt), stats-switch.txt, stats-final.txt,
 checks.txt, guest.env.
 
-Migrations are the load balancer's, from /proc/schedstat (version 15,
+Migrations are the load balancer's, from /proc/schedstat (versions 15, 16,
 kernel.sched_schedstats=1, `deploy.sh --schedstats`): tasks pulled by
 load_balance() (lb_gained, every domain and idle type) plus tasks pushed by
 active balancing (alb_pushed). Bad input exits 65 naming file and line.
@@ -25,6 +25,7 @@ load phases from the module's log-linear histograms (16 buckets per power
 of two: about 4 % resolution above 16).
 """
 import argparse
+import csv
 import json
 import math
 import os
@@ -103,10 +104,13 @@ class BadInput(Exception):
         Exception.__init__(self, "%s:%d: %s" % (path, line, what))
 
 
-# /proc/schedstat version 15 (Linux 4.x to 6.1), domain lines: the CPU mask,
-# then 8 load_balance() counters for each of the idle types CPU_IDLE,
-# CPU_NOT_IDLE, CPU_NEWLY_IDLE, then alb_count alb_failed alb_pushed, 3 sbe,
-# 3 sbf, ttwu_wake_remote ttwu_move_affine ttwu_move_balance.
+# /proc/schedstat version 15 (Linux 4.x to 6.9) and 16 (6.10 to 6.12), domain
+# lines: the CPU mask, then 8 load_balance() counters for each idle type in
+# enum order (15: CPU_IDLE, CPU_NOT_IDLE, CPU_NEWLY_IDLE; 16, the enum
+# renumbered: not idle, CPU_IDLE, CPU_NEWLY_IDLE: newly idle stays third),
+# then alb_count alb_failed alb_pushed, 3 sbe, 3 sbf, ttwu_wake_remote
+# ttwu_move_affine ttwu_move_balance. Version 17 split lb_imbalance: refused.
+SCHEDSTAT_VERSIONS = ("15", "16")
 SCHEDSTAT_DOMAIN_FIELDS = 36
 LB_FIELDS = ("lb_count", "lb_balanced", "lb_failed", "lb_imbalance", "lb_gained",
              "lb_hot_gained", "lb_nobusyq", "lb_nobusyg")
@@ -125,10 +129,10 @@ def read_schedstat(path):
         if not p:
             continue
         if p[0] == "version":
-            if len(p) != 2 or p[1] != "15":
-                raise BadInput(path, n, "schedstat version %r, this reads version 15"
+            if len(p) != 2 or p[1] not in SCHEDSTAT_VERSIONS:
+                raise BadInput(path, n, "schedstat version %r, this reads versions 15 and 16"
                                % (p[1] if len(p) > 1 else ""))
-            version = 15
+            version = int(p[1])
         elif p[0].startswith("domain"):
             if version is None:
                 raise BadInput(path, n, "domain line before the version line")
@@ -299,6 +303,14 @@ def summarize_benchmarks(g, mode, add_model_stats):
             out["ratio"] = ratio(out["model"]["median_s"], out["native"]["median_s"])
         benchmarks[b] = out
     return benchmarks
+
+
+def read_csv_records(path):
+    """The module's recorded side-effect mismatches (debugfs side_mismatches), as dicts."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
 
 
 def main():
@@ -474,6 +486,7 @@ def summarize(a):
         "schema": "kmlb-deploy-summary",
         "schema_version": SCHEMA_VERSION,
         "mode": mode,
+        "kernel": a.kernel or env.get("uname_r", ""),
         "agreement": ratio(totals.get("agreements", 0), dec),
         "decisions": dec,
         "heuristic_agreement": ratio(totals.get("heuristic_agreements", 0),
@@ -488,6 +501,8 @@ def summarize(a):
         "hard_mismatches": (extras.get("verify") or {}).get("hard_mismatches"),
         "side_effect_mismatches": (extras.get("verify") or {}).get("side_mismatches"),
         "verified_calls": (extras.get("verify") or {}).get("side_checked"),
+        "side_effect_mismatch_records": read_csv_records(
+            os.path.join(a.dir, "side-mismatches-verify.csv")),
         "verify_agreement": ratio((extras.get("verify") or {}).get("agreements", 0),
                                   (extras.get("verify") or {}).get("decisions", 0)),
         "nmissed": totals.get("cmt_nmissed", 0),

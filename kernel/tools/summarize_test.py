@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Tests of kernel/tools/summarize.py on hand-made guest files: the
-/proc/schedstat reading (field positions of version 15), the run-queue
+/proc/schedstat reading (field positions of versions 15 and 16), the run-queue
 histograms, the per-run benchmark files, and bad input (exit 65 with file
 and line). Run: python3 kernel/tools/summarize_test.py"""
 import json
@@ -42,8 +42,12 @@ def write(d, name, text):
 
 class SchedstatTest(unittest.TestCase):
     def test_field_positions(self):
+        for version in (15, 16):  # 16 (6.10+) reorders idle types, newly idle stays third
+            self.check_field_positions(version)
+
+    def check_field_positions(self, version):
         with tempfile.TemporaryDirectory() as d:
-            p = write(d, "s.txt", schedstat([numbered(0), numbered(7)]))
+            p = write(d, "s.txt", schedstat([numbered(0), numbered(7)], version=version))
             s = summarize.read_schedstat(p)
         # 1-based fields of Documentation/scheduler/sched-stats.rst: lb_gained
         # 5, 13, 21; lb_count 1, 9, 17; lb_failed 3, 11, 19; lb_hot_gained 6,

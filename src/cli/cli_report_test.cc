@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "atomic_file.h"
@@ -92,6 +93,28 @@ TEST(CliReport, MissingAndMalformedInput)
 	EXPECT_EQ(r.exit_code, 65) << r.output;
 	EXPECT_NE(r.output.find("schema_version"), std::string::npos) << r.output;
 	EXPECT_EQ(run_kmlb("report").exit_code, 2);
+}
+
+// --side-effects hands the runs to kernel/tools/side_effects.py: its table on
+// stdout, its files in --out, its exit codes; bad flags are kmlb's usage errors.
+TEST(CliReport, SideEffectsOfSeveralRuns)
+{
+	TempDir dir;
+	nlohmann::json run = nlohmann::json::parse(kSummary);
+	run["overrides_to_migrate"] = 1;  // what side_effects.py reads beyond kmlb report
+	run["rq_stranded"] = run["rq_maxdiff"];
+	std::filesystem::create_directories(dir / "a");
+	write_file_atomic(dir / "a/summary.json", run.dump());
+	auto r = run_kmlb("report --side-effects exact=" + (dir / "a") + " --out " + (dir / "se"));
+	EXPECT_EQ(r.exit_code, 0) << r.output;
+	EXPECT_NE(r.output.find("exact"), std::string::npos) << r.output;
+	EXPECT_TRUE(std::filesystem::exists(dir / "se/side_effects.json"));
+	// a run that is not there: the tool's EX_NOINPUT, naming the file
+	r = run_kmlb("report --side-effects exact=" + (dir / "a") + " --side-effects gone=" + (dir / "none"));
+	EXPECT_EQ(r.exit_code, 66) << r.output;
+	EXPECT_NE(r.output.find("summary.json"), std::string::npos) << r.output;
+	EXPECT_EQ(run_kmlb("report --side-effects " + (dir / "a")).exit_code, 2);
+	EXPECT_EQ(run_kmlb("report --in " + (dir / "a") + " --side-effects x=" + (dir / "a")).exit_code, 2);
 }
 
 }  // namespace

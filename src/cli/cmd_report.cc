@@ -20,6 +20,7 @@
 #include "command.h"
 #include "exit_codes.h"
 #include "gnuplot.h"
+#include "source_script.h"
 
 namespace kmlb::cli {
 
@@ -31,6 +32,7 @@ struct ReportOptions {
 	std::string in;
 	std::string out;  // default: in
 	bool json = false;
+	std::vector<std::string> side_effects;  // NAME=DIR of substitute runs
 };
 
 constexpr std::string_view kSchema = "kmlb-deploy-summary";
@@ -366,16 +368,47 @@ int run_report(const ReportOptions &o)
 	return 0;
 }
 
+// The models' side effects, one substitute run each: the table and plots of
+// kernel/tools/side_effects.py (one implementation, shared with the scripts).
+[[noreturn]] void run_side_effects(const ReportOptions &o)
+{
+	std::vector<std::string> args;
+	for (const std::string &run : o.side_effects) {
+		const size_t eq = run.find('=');
+		if (eq == std::string::npos || eq == 0 || eq + 1 == run.size())
+			throw Error(ExitCode::kUsage, fmt::format("--side-effects '{}': expected NAME=DIR", run));
+		args.insert(args.end(), {"--run", run});
+	}
+	if (!o.out.empty())
+		args.insert(args.end(), {"--out", o.out});
+	if (o.json)
+		throw Error(ExitCode::kUsage, "--json goes with --in; --side-effects writes side_effects.json with --out");
+	exec_source_script("python3", "kernel/tools/side_effects.py", args);
+}
+
 void add_report(CLI::App &app, Job &job)
 {
 	auto o = std::make_shared<ReportOptions>();
 	CLI::App *sub = app.add_subcommand("report", "Table and plots of a `kmlb vm deploy` run beside Chen et al. 2020");
-	sub->add_option("--in", o->in, "directory written by kmlb vm deploy (reads summary.json)")->required();
+	CLI::Option *in = sub->add_option("--in", o->in, "directory written by kmlb vm deploy (reads summary.json)");
+	sub->add_option("--side-effects", o->side_effects,
+			"NAME=DIR of a substitute run, repeated: the models' side effects side by side "
+			"(kernel/tools/side_effects.py)")
+		->excludes(in);
 	sub->add_option("--out", o->out, "where report.md and the SVG plots go (default: --in)");
 	sub->add_flag("--json", o->json, "print the table as JSON instead of text");
 	sub->footer("Examples:\n  kmlb vm deploy --mode replace --seconds 30 --out runs/replace\n"
-		    "  kmlb report --in runs/replace\n  kmlb report --in runs/replace --out docs/deploy --json");
-	sub->final_callback([o, &job] { job = [o] { return run_report(*o); }; });
+		    "  kmlb report --in runs/replace\n  kmlb report --in runs/replace --out docs/deploy --json\n"
+		    "  kmlb report --side-effects exact=runs/exact --side-effects inverted=runs/inv --out runs/se");
+	sub->final_callback([o, &job] {
+		if (o->in.empty() && o->side_effects.empty())
+			throw CLI::RequiredError("--in or --side-effects");
+		job = [o]() -> int {
+			if (o->in.empty())
+				run_side_effects(*o);
+			return run_report(*o);
+		};
+	});
 }
 
 const CommandRegistration kRegistration(110, add_report);

@@ -2,17 +2,13 @@
 // C under vm/ (collector) and kernel/ (module); these subcommands check the
 // flags and hand over to the scripts of the source tree kmlb was built from,
 // with KMLB pointing at this binary so the scripts can run the teacher.
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fmt/format.h>
 #include <memory>
-#include <unistd.h>
 
 #include "command.h"
-#include "flag_checks.h"
 #include "exit_codes.h"
-#include "subprocess.h"
+#include "flag_checks.h"
+#include "source_script.h"
 
 namespace kmlb::cli {
 
@@ -24,23 +20,6 @@ struct VmOptions {
 	int seconds = 60, reps = 5, soak = 0;
 	uint64_t seed = 1;
 };
-
-[[noreturn]] void exec_script(const std::string &relative, std::vector<std::string> args)
-{
-	const std::filesystem::path script = std::filesystem::path(KMLB_SOURCE_DIR) / relative;
-	if (!std::filesystem::exists(script))
-		throw Error(ExitCode::kNoInput, fmt::format("{}: not found (kmlb was built from {})", script.string(),
-							      KMLB_SOURCE_DIR));
-	::setenv("KMLB", self_executable().c_str(), 1);
-	args.insert(args.begin(), {"bash", script.string()});
-	std::vector<char *> argv;
-	for (auto &a : args)
-		argv.push_back(a.data());
-	argv.push_back(nullptr);
-	std::fflush(stdout);
-	::execvp("bash", argv.data());
-	throw Error(ExitCode::kFailure, fmt::format("cannot run {}: {}", script.string(), std::strerror(errno)));
-}
 
 void add_vm(CLI::App &app, Job &job)
 {
@@ -72,7 +51,7 @@ void add_vm(CLI::App &app, Job &job)
 			if (line != "6.1" && line != "6.12" && line != "7")
 				throw Error(ExitCode::kUsage,
 					    fmt::format("--kernel is 6.1, 6.12 or 7 (7.x), not '{}'", o->kernel));
-			exec_script("vm/collect.sh", {"--kernel", line, "--seconds", std::to_string(o->seconds), "--out",
+			exec_source_script("bash", "vm/collect.sh", {"--kernel", line, "--seconds", std::to_string(o->seconds), "--out",
 						      o->out, "--layout", o->layout, "--load", o->load, "--seed",
 						      std::to_string(o->seed)});
 		};
@@ -87,6 +66,10 @@ void add_vm(CLI::App &app, Job &job)
 	deploy->add_option("--timing", o->timing,
 			   "tcg (single-threaded TCG) or icount (-icount shift=0: costs are instruction counts)")
 		->check(CLI::IsMember({"tcg", "icount"}))
+		->capture_default_str();
+	deploy->add_option("--kernel", o->kernel,
+			   "kernel line: 6.1 (bookworm) or 6.12 (bookworm-backports); 7.x modules need a trixie "
+			   "build root (not yet)")
 		->capture_default_str();
 	deploy->add_option("--soak", o->soak, "also N insmod/rmmod cycles with mode switches under 200 % load")
 		->check(int_range(0, 100000))
@@ -103,18 +86,25 @@ void add_vm(CLI::App &app, Job &job)
 	deploy->add_option("--train-raw", o->train_raw, "also train on these real traces (comma-separated raw CSVs)");
 	deploy->footer("Examples:\n  kmlb vm deploy --mode shadow --seconds 30 --out runs/shadow\n"
 		       "  kmlb vm deploy --mode substitute --timing icount --seconds 10 --out runs/icount\n"
+		       "  kmlb vm deploy --kernel 6.12 --mode shadow --seconds 30 --out runs/shadow-6.12\n"
 		       "  kmlb vm deploy --mode substitute --soak 300 --seconds 10 --out runs/soak\n"
 		       "  kmlb report --in runs/icount");
 	deploy->final_callback([o, &job] {
 		job = [o]() -> int {
-			std::vector<std::string> args = {"--mode", o->mode, "--seconds", std::to_string(o->seconds),
+			if (o->kernel != "6.1" && o->kernel != "6.12")
+				throw Error(ExitCode::kUsage,
+					    fmt::format("--kernel is 6.1 or 6.12 for the module, not '{}' (7.x headers "
+							"need trixie's gcc-14: no build root yet)",
+							o->kernel));
+			std::vector<std::string> args = {"--kernel", o->kernel, "--mode", o->mode,
+							  "--seconds", std::to_string(o->seconds),
 							  "--out", o->out, "--loads", o->load, "--reps", std::to_string(o->reps),
 							  "--timing", o->timing, "--soak", std::to_string(o->soak)};
 			if (!o->model.empty())
 				args.insert(args.end(), {"--model", o->model});
 			if (!o->train_raw.empty())
 				args.insert(args.end(), {"--train-raw", o->train_raw});
-			exec_script("kernel/deploy.sh", args);
+			exec_source_script("bash", "kernel/deploy.sh", args);
 		};
 	});
 }
@@ -137,7 +127,7 @@ void add_collect(CLI::App &app, Job &job)
 			std::vector<std::string> args = {"--out", o->out, "--seconds", std::to_string(o->seconds)};
 			if (*verbose)
 				args.push_back("--verbose");
-			exec_script("vm/host_collect.sh", args);
+			exec_source_script("bash", "vm/host_collect.sh", args);
 		};
 	});
 }
