@@ -222,9 +222,11 @@ VerifyResult verify(const VerifyDomain &domain, const VerifyTarget &target, cons
 		const Region &r = domain.regions()[ri];
 		if (stop) {
 			++res.undecided_boxes;
+			++res.regions_undecided;
 			continue;
 		}
 		size_t wrong = 0;
+		bool undecided = false;
 		const uint64_t boxes_before = res.boxes;
 		// A concrete point: a counterexample when the model disagrees.
 		auto check = [&](const NumPoint &p) {
@@ -247,10 +249,16 @@ VerifyResult verify(const VerifyDomain &domain, const VerifyTarget &target, cons
 			if (stop || res.boxes >= opt.max_boxes) {
 				res.undecided_boxes += stack.size();
 				stop = true;
+				undecided = true;
 				break;
 			}
 			if (wrong >= opt.max_per_region) {
 				res.undecided_boxes += stack.size();
+				break;
+			}
+			if (res.boxes - boxes_before >= opt.max_boxes_per_region) {
+				res.undecided_boxes += stack.size();
+				undecided = true;
 				break;
 			}
 			const Box box = stack.back();
@@ -302,6 +310,7 @@ VerifyResult verify(const VerifyDomain &domain, const VerifyTarget &target, cons
 			stack.push_back(left);
 		}
 		res.regions_wrong += wrong > 0;
+		res.regions_undecided += undecided && wrong == 0;
 		res.boxes_by_reason[r.reason] += res.boxes - boxes_before;
 	}
 	res.outcome = !res.counterexamples.empty() ? VerifyOutcome::kFalsified
@@ -329,6 +338,7 @@ nlohmann::json VerifyResult::to_json() const
 		{"concrete_points", concrete_points},
 		{"regions", regions},
 		{"regions_with_counterexamples", regions_wrong},
+		{"regions_undecided", regions_undecided},
 		{"by_reason", by_reason},
 		{"boxes_by_reason", boxes_by}};
 }

@@ -57,7 +57,10 @@ std::unique_ptr<VerifyTarget> fixed_target(const FixedModel &m);
 std::unique_ptr<VerifyTarget> float_target(const ModelFile &m);
 
 struct VerifyOptions {
-	uint64_t max_boxes = 50'000'000;       // then: unknown
+	uint64_t max_boxes = 50'000'000;       // then: unknown, every region left undecided
+	// Boxes one region may take; a region past it is left undecided and the
+	// next one is searched, so one hard region cannot use the whole budget.
+	uint64_t max_boxes_per_region = UINT64_MAX;
 	size_t max_counterexamples = 100'000;  // then stop (falsified)
 	size_t max_per_region = 20;            // then the next region (falsified)
 };
@@ -78,6 +81,7 @@ struct VerifyResult {
 	uint64_t undecided_boxes = 0;  // left when the budget ran out
 	uint64_t concrete_points = 0;  // points evaluated concretely
 	size_t regions = 0, regions_wrong = 0;
+	size_t regions_undecided = 0;  // no counterexample found, not proven either (a budget ran out)
 	std::vector<Counterexample> counterexamples;
 	// Boxes bounded per teacher reason of their region: where the time goes.
 	std::map<Reason, uint64_t> boxes_by_reason;

@@ -374,5 +374,40 @@ TEST(Verify, BudgetExhaustedIsUnknownNeverVerified)
 	EXPECT_EQ(r.to_json()["result"], "unknown");
 }
 
+// A per-region budget leaves hard regions undecided (never verified) and
+// goes on to the next region, where a global budget stops the whole search.
+TEST(Verify, RegionBudgetLeavesRegionsUndecidedAndSearchesTheRest)
+{
+	const FixedModel &m = verified_573();
+	VerifyOptions per_region;
+	per_region.max_boxes_per_region = 1;
+	const VerifyResult r = verify(seed_domain(), *fixed_target(m), per_region);
+	EXPECT_EQ(r.outcome, VerifyOutcome::kUnknown);
+	EXPECT_GT(r.regions_undecided, 0u);
+	EXPECT_LT(r.regions_undecided, r.regions);  // regions one box decides are still proven
+	EXPECT_GT(r.undecided_boxes, 0u);
+	EXPECT_EQ(r.to_json()["regions_undecided"], r.regions_undecided);
+
+	// A planted wrong weight: falsified under the same budget, and every
+	// region was looked at; with the same number of boxes as a global
+	// budget, the regions after the budget ran out are never searched.
+	FixedModel neg = m;
+	neg.layers.back().weights.back() = -neg.layers.back().weights.back() * 4;
+	const auto target = fixed_target(neg);
+	VerifyOptions budget;
+	budget.max_boxes_per_region = 50;
+	budget.max_per_region = 1;
+	const VerifyResult spread = verify(seed_domain(), *target, budget);
+	EXPECT_EQ(spread.outcome, VerifyOutcome::kFalsified);
+	EXPECT_LE(spread.regions_wrong + spread.regions_undecided, spread.regions);
+	expect_real_counterexamples(seed_domain(), *target, spread);
+	VerifyOptions global;
+	global.max_boxes = spread.boxes / 4;
+	global.max_per_region = 1;
+	const VerifyResult stopped = verify(seed_domain(), *target, global);
+	EXPECT_LT(stopped.regions_wrong, spread.regions_wrong);
+	EXPECT_GT(stopped.regions_undecided, spread.regions_undecided);
+}
+
 }  // namespace
 }  // namespace kmlb

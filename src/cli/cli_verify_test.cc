@@ -31,6 +31,18 @@ TEST(CliVerify, VerifiedModelExitsZero)
 	EXPECT_EQ(j["domain"]["feature_set"], "seed");
 }
 
+// A per-region budget too small to prove every region: unknown (exit 1),
+// with the undecided regions counted, never verified.
+TEST(CliVerify, RegionBudgetGivesUnknownNeverVerified)
+{
+	const auto r = run_kmlb("verify --model " + kData + "/verified_seed_573.q.json --json --max-boxes-per-region 1");
+	ASSERT_EQ(r.exit_code, 1) << r.output;
+	const nlohmann::json j = json_of(r.output);
+	EXPECT_EQ(j["result"], "unknown");
+	EXPECT_GT(j["regions_undecided"].get<size_t>(), 0u);
+	EXPECT_EQ(j["counterexamples"], 0);
+}
+
 // The fixture trained on the report's data set alone is not exact over the
 // domain: every counterexample is a row the teacher labels as written and the
 // float model misclassifies.

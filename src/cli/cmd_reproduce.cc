@@ -24,6 +24,9 @@ namespace kmlb::cli {
 
 namespace {
 
+// Boxes `kmlb verify` may spend on one region of a reproduced model.
+constexpr uint64_t kReproduceRegionBoxes = 1'000'000;
+
 struct ReproduceOptions {
 	uint64_t seed = 1;
 	std::string out = "kmlb-reproduce";
@@ -118,13 +121,20 @@ int run_reproduce(const ReproduceOptions &o)
 			quantize(file, calibration_rows(train_cal, split.train, train_cal.name + " (training rows)"), {});
 		save_fixed_model(o.out + "/" + run.name + "/model.q.json", q.model);
 		const FixedScore fixed = score_fixed(r.model, q.model, train_cal, split.test);
-		// One counterexample per region is enough to tell: falsified, and where.
+		// One counterexample per region is enough to tell: falsified, and where;
+		// a region that takes more boxes than kReproduceRegionBoxes is left
+		// undecided, so the hard regions of a falsified model cannot take the
+		// whole run (and the whole box budget, leaving later regions unsearched).
 		VerifyOptions vopt;
 		vopt.max_per_region = 1;
+		vopt.max_boxes_per_region = kReproduceRegionBoxes;
 		const VerifyResult v = verify(domain, *fixed_target(q.model), vopt);
 		const std::string vtext =
 			v.outcome == VerifyOutcome::kFalsified
-				? fmt::format("falsified ({} of {} regions)", v.regions_wrong, v.regions)
+				? fmt::format("falsified ({} of {} regions{})", v.regions_wrong, v.regions,
+					      v.regions_undecided
+						      ? fmt::format(", {} undecided", v.regions_undecided)
+						      : "")
 				: std::string(outcome_name(v.outcome));
 		fmt::print(text, "{:<34} {:>7} {:>10.5f} {:>7} / {:<6} {:>11} {:>7} {:>8.1f}  {} ({:.1f} s)\n", label,
 			   r.model.param_count(), r.test.accuracy, r.test.misclassified, r.test.rows,

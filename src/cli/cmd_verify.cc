@@ -22,6 +22,7 @@ namespace {
 struct VerifyCliOptions {
 	std::string model, kernel = "5.15", features, counterexamples, raw;
 	uint64_t max_boxes = VerifyOptions{}.max_boxes;
+	uint64_t max_boxes_per_region = 0;  // 0: no per-region budget
 	size_t max_per_region = VerifyOptions{}.max_per_region;
 	size_t max_counterexamples = VerifyOptions{}.max_counterexamples;
 	bool json = false;
@@ -73,6 +74,8 @@ int run_verify(const VerifyCliOptions &o)
 	const VerifyDomain domain(set, kernel);
 	VerifyOptions opt;
 	opt.max_boxes = o.max_boxes;
+	if (o.max_boxes_per_region > 0)
+		opt.max_boxes_per_region = o.max_boxes_per_region;
 	opt.max_per_region = o.max_per_region;
 	opt.max_counterexamples = o.max_counterexamples;
 	const VerifyResult r = verify(domain, *target, opt);
@@ -112,6 +115,9 @@ void add_verify(CLI::App &app, Job &job)
 			"write the counterexamples as a features CSV (can_migrate = the teacher's label)");
 	sub->add_option("--raw", o->raw, "write the counterexamples as raw rows (kmlb teacher / kmlb eval replay them)");
 	sub->add_option("--max-boxes", o->max_boxes, "box budget; past it the result is unknown")->capture_default_str();
+	sub->add_option("--max-boxes-per-region", o->max_boxes_per_region,
+			"box budget of one region (0: none); a region past it is left undecided and the next is searched")
+		->capture_default_str();
 	sub->add_option("--max-per-region", o->max_per_region,
 			"counterexamples to collect per region before moving on")
 		->capture_default_str();
