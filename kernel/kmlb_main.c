@@ -224,6 +224,35 @@ static void kmlb_sample(enum kmlb_series s, u64 ticks)
 }
 
 /*
+ * The kernel's body cost by the branch that decided (count, sum, min, max):
+ * a path's instruction count is fixed under icount, so two runs whose
+ * medians differ can be told apart into a different mix of paths and a
+ * path that costs differently.
+ */
+struct kmlb_path_cost {
+	atomic64_t n, sum, min, max;
+};
+static struct kmlb_path_cost kmlb_native_by_reason[KMLB_R_COUNT];
+
+static void kmlb_path_sample(int reason, u64 ticks)
+{
+	struct kmlb_path_cost *c;
+	s64 v = (s64)ticks, old;
+
+	if (reason < 0 || reason >= KMLB_R_COUNT)
+		return;
+	c = &kmlb_native_by_reason[reason];
+	atomic64_inc(&c->n);
+	atomic64_add(v, &c->sum);
+	old = atomic64_read(&c->min);
+	while ((old == 0 || v < old) && !atomic64_try_cmpxchg(&c->min, &old, v))
+		;
+	old = atomic64_read(&c->max);
+	while (v > old && !atomic64_try_cmpxchg(&c->max, &old, v))
+		;
+}
+
+/*
  * Run-queue sampler (kmlb_rq.h), every KMLB_SAMPLE_MS: max - min and sum of
  * nr_running over online CPUs, and the CPUs left idle while tasks wait.
  */
@@ -799,7 +828,9 @@ static int kmlb_observe(struct pt_regs *regs, struct task_struct *p, void *env,
 
 	tb = rdtsc_ordered();
 	kernel = kmlb_cmt_body(p, env);
-	kmlb_sample(KMLB_S_NATIVE, rdtsc_ordered() - tb);
+	tb = rdtsc_ordered() - tb;
+	kmlb_sample(KMLB_S_NATIVE, tb);
+	kmlb_path_sample(reason, tb);
 
 	kmlb_read_effects(p, env, idle_idx, &got);
 	side_ok = kmlb_effects_equal(&want, &got);
@@ -1038,6 +1069,15 @@ static int kmlb_stats_show(struct seq_file *m, void *v)
 	for (r = 0; r < KMLB_FB_COUNT; r++)
 		seq_printf(m, "fallback.%s %lld\n", kmlb_fallback_names[r],
 			   atomic64_read(&kmlb_c.fallback_why[r]));
+	for (r = 0; r < KMLB_R_COUNT; r++) {
+		const struct kmlb_path_cost *c = &kmlb_native_by_reason[r];
+
+		if (!atomic64_read(&c->n))
+			continue;
+		seq_printf(m, "native_path.%s %lld %lld %lld %lld\n", kmlb_reason_names[r],
+			   atomic64_read(&c->n), atomic64_read(&c->sum),
+			   atomic64_read(&c->min), atomic64_read(&c->max));
+	}
 	for (s = 0; s < KMLB_SERIES; s++)
 		kmlb_show_series(m, s, buf);
 	vfree(buf);
@@ -1148,6 +1188,12 @@ static void kmlb_reset(void)
 	atomic64_set(&kmlb_hist_samples, 0);
 	atomic_set(&kmlb_miss_n, 0);
 	atomic_set(&kmlb_side_miss_n, 0);
+	for (i = 0; i < KMLB_R_COUNT; i++) {
+		atomic64_set(&kmlb_native_by_reason[i].n, 0);
+		atomic64_set(&kmlb_native_by_reason[i].sum, 0);
+		atomic64_set(&kmlb_native_by_reason[i].min, 0);
+		atomic64_set(&kmlb_native_by_reason[i].max, 0);
+	}
 }
 
 static ssize_t kmlb_reset_write(struct file *f, const char __user *buf,

@@ -43,8 +43,9 @@ COUNTERS = ["calls", "hard", "active", "heuristic", "decisions", "agreements",
 
 
 def read_stats(path):
-    """debugfs/kmlb/stats: 'key value' lines and 'hist.<series> lo count'."""
-    kv, hist = {}, {s: {} for s in SERIES}
+    """debugfs/kmlb/stats: 'key value' lines, 'hist.<series> lo count' and
+    'native_path.<reason> count sum min max' (the kernel's body by path)."""
+    kv, hist, paths = {}, {s: {} for s in SERIES}, {}
     if not os.path.exists(path):
         return None
     for line in open(path):
@@ -52,12 +53,30 @@ def read_stats(path):
         if len(parts) == 3 and parts[0].startswith("hist."):
             s = parts[0][5:]
             hist.setdefault(s, {})[int(parts[1])] = int(parts[2])
+        elif len(parts) == 5 and parts[0].startswith("native_path."):
+            n, total, lo, hi = (int(x) for x in parts[1:])
+            paths[parts[0][len("native_path."):]] = {"count": n, "sum": total, "min": lo, "max": hi}
         elif len(parts) == 2:
             try:
                 kv[parts[0]] = int(parts[1])
             except ValueError:
                 kv[parts[0]] = parts[1]
-    return {"kv": kv, "hist": hist}
+    return {"kv": kv, "hist": hist, "paths": paths}
+
+
+def merge_paths(into, paths):
+    """Pools per-path body costs: counts and sums add, min of mins, max of maxes."""
+    for r, c in paths.items():
+        t = into.setdefault(r, {"count": 0, "sum": 0, "min": None, "max": None})
+        t["count"] += c["count"]
+        t["sum"] += c["sum"]
+        t["min"] = c["min"] if t["min"] is None else min(t["min"], c["min"])
+        t["max"] = c["max"] if t["max"] is None else max(t["max"], c["max"])
+
+
+def path_summary(paths):
+    return {r: {"count": c["count"], "mean": round(c["sum"] / c["count"], 2) if c["count"] else None,
+                "min": c["min"], "max": c["max"]} for r, c in sorted(paths.items())}
 
 
 def read_kv(path):
@@ -356,6 +375,7 @@ def summarize(a):
 
     phases = []
     pooled = {cfg: {s: {} for s in SERIES} for cfg in ("native", "model")}
+    body_paths = {}  # the kernel's body by path, wherever the module timed it
     rq_pool = {cfg: {h: {} for h in RQ_HISTS} for cfg in ("native", "model")}
     totals = {}
     reasons, disagree, fallback = {}, {}, {}
@@ -367,6 +387,8 @@ def summarize(a):
                 continue
             for s in SERIES:
                 merge(pooled[cfg][s], st["hist"].get(s, {}))
+            if cfg == "model":
+                merge_paths(body_paths, st["paths"])
             for h in RQ_HISTS:
                 merge(rq_pool[cfg][h], rq[h])
             c = counters(st["kv"])
@@ -425,11 +447,13 @@ def summarize(a):
     vst = read_stats(os.path.join(g, "stats-verify.txt"))
     if vst:
         merge(body, vst["hist"].get("cmt_native_tsc", {}))
+        merge_paths(body_paths, vst["paths"])
     decide = mod["cmt_substitute_tsc"] if mode == "substitute" else mod["cmt_shadow_tsc"]
     cost = {
         "unit": "instructions" if a.timing == "icount" else "tsc_ticks",
         "can_migrate_task": {
             "native": hist_summary(body), "model": hist_summary(decide),
+            "native_by_path": path_summary(body_paths),
             "ratio": ratio(med(decide), med(body)),
             "what": "native: the kernel's can_migrate_task() body, called and timed by "
                     "the module; model: substitute: handler entry to the model's decision "

@@ -92,6 +92,23 @@ class SchedstatTest(unittest.TestCase):
                 self.assertIn(what, str(e.exception))
 
 
+class NativePathTest(unittest.TestCase):
+    def test_paths_parse_and_pool(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = write(d, "a.txt", "calls 9\nnative_path.cache_cold 3 210 70 70\n"
+                      "native_path.running 2 90 44 46\nhist.cmt_native_tsc 44 1\n")
+            b = write(d, "b.txt", "native_path.cache_cold 1 77 77 77\n")
+            sa, sb = summarize.read_stats(a), summarize.read_stats(b)
+        self.assertEqual(sa["kv"]["calls"], 9)
+        self.assertEqual(sa["paths"]["running"], {"count": 2, "sum": 90, "min": 44, "max": 46})
+        pooled = {}
+        summarize.merge_paths(pooled, sa["paths"])
+        summarize.merge_paths(pooled, sb["paths"])
+        out = summarize.path_summary(pooled)
+        self.assertEqual(out["cache_cold"], {"count": 4, "mean": 71.75, "min": 70, "max": 77})
+        self.assertEqual(out["running"]["mean"], 45.0)
+
+
 class RqTest(unittest.TestCase):
     def test_histograms(self):
         with tempfile.TemporaryDirectory() as d:
