@@ -89,9 +89,9 @@ int run_reproduce(const ReproduceOptions &o)
 	fmt::print(text, "kmlb reproduce: the seed report's data set ({} rows, seed {}), hold-out {} rows\n\n", data.rows,
 		   o.seed, static_cast<size_t>(std::llround(data.rows * report.test_fraction)));
 	const Calibration cal = calibration_from_dataset(data, o.out + "/seed.csv");
-	fmt::print(text, "{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}  {}\n", "model / protocol", "params", "accuracy",
+	fmt::print(text, "{:<40} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}  {}\n", "model / protocol", "params", "accuracy",
 		   "misclassified", "fixed point", "epochs", "seconds", "kmlb verify (fixed point, whole seed domain)");
-	fmt::print(text, "{:<34} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}  {}\n", "seed report (Keras, as published)", "573",
+	fmt::print(text, "{:<40} {:>7} {:>10} {:>15} {:>11} {:>7} {:>8}  {}\n", "seed report (Keras, as published)", "573",
 		   "0.99", "106 / 21600", "-", "-", "-", "-");
 	for (const Run &run : runs) {
 		EpochProgress progress(run.name, run.config.folds, run.config.max_epochs, o.quiet);
@@ -136,7 +136,7 @@ int run_reproduce(const ReproduceOptions &o)
 						      ? fmt::format(", {} undecided", v.regions_undecided)
 						      : "")
 				: std::string(outcome_name(v.outcome));
-		fmt::print(text, "{:<34} {:>7} {:>10.5f} {:>7} / {:<6} {:>11} {:>7} {:>8.1f}  {} ({:.1f} s)\n", label,
+		fmt::print(text, "{:<40} {:>7} {:>10.5f} {:>7} / {:<6} {:>11} {:>7} {:>8.1f}  {} ({:.1f} s)\n", label,
 			   r.model.param_count(), r.test.accuracy, r.test.misclassified, r.test.rows,
 			   fixed.fixed_misclassified, epochs, r.seconds, vtext, v.seconds);
 		std::fflush(stdout);
