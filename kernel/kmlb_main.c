@@ -2,8 +2,8 @@
 /*
  * kmlb - the load balancer's can_migrate_task() decision, learnt by a small
  * MLP, evaluated (shadow), applied after the fact (replace) or run in the
- * function's place (substitute) inside a stock Debian 6.1 or 6.12 kernel
- * (kmlb_version.h: what differs between them, decided at build time).
+ * function's place (substitute) inside a stock Debian 6.1, 6.12 or 7.3
+ * kernel (kmlb_version.h: what differs between them, decided at build time).
  *
  * One kprobe on the entry of can_migrate_task() (an ftrace-based kprobe:
  * the function's fentry site calls the handler), registered for the
@@ -19,7 +19,8 @@
  * At entry the handler reads every input of the decision (struct
  * kmlb_input, a snapshot: nothing is read again later), performs the
  * kernel's hard checks itself (throttled pair, per-CPU kthread, affinity,
- * running, in the kernel's order) and recomputes the kernel's decision and the
+ * running, in the kernel's order; on 7.x also delayed dequeue, EEVDF
+ * eligibility on the destination and the donor) and recomputes the kernel's decision and the
  * branch that made it (kmlb_input.h).
  *
  *   mode=off         the handler returns at once: the kernel runs untouched
@@ -87,13 +88,13 @@
 #include <asm/msr.h>
 #include <asm/tsc.h>
 
+#include "kmlb_version.h"	/* first: it sets KMLB_V7 for kmlb_input.h */
 #include "kmlb_input.h"
 #include "kmlb_model.h"
 #include "kmlb_offsets.h"
 #include "kmlb_rq.h"
-#include "kmlb_version.h"
 
-/* kernel/sched/fair.c, v5.10 to v6.12 (the same values throughout) */
+/* kernel/sched/fair.c, v5.10 to v6.12 and 7.3 (the same values throughout) */
 #define LBF_ALL_PINNED_6_1 0x01
 #define LBF_DST_PINNED_6_1 0x04
 #define LBF_SOME_PINNED_6_1 0x08
@@ -101,6 +102,7 @@
 #define LBF_KNOWN_6_1 0x1f
 #define KMLB_UNSET (-0x7fffffffL)
 #define KMLB_LB_ENV_MAX 256	/* bytes of the audit's copy of struct lb_env */
+#define KMLB_SCHED_FEAT_MAX 64	/* kernel/sched/features.h has fewer (about 30 in 7.3) */
 
 /* ---- parameters: offsets, enum values, symbols (kmlb_offsets.h) ---- */
 
@@ -121,6 +123,7 @@ KMLB_PRIVATE_SIZES(KMLB_PARAM_SIZE)
 	module_param(name, long, 0444);				\
 	MODULE_PARM_DESC(name, "value of " e " from BTF");
 KMLB_ENUMS(KMLB_PARAM_ENUM)
+KMLB_OPTIONAL_ENUMS(KMLB_PARAM_ENUM)
 #define KMLB_PARAM_SYM(name, sym)				\
 	static unsigned long name;				\
 	module_param(name, ulong, 0444);			\
@@ -278,7 +281,11 @@ static s64 kmlb_task_faults(const struct task_struct *p, int nid)
 	return (s64)(f[2 * nid] + f[2 * nid + 1]);
 }
 
-/* throttled_lb_pair() of 6.1; -1 when a throttle count is not plausible. */
+/*
+ * throttled_lb_pair() of 6.1 and 6.12 (source or destination), or
+ * lb_throttled_hierarchy() of 7.x (the destination only); -1 when a
+ * throttle count is not plausible.
+ */
 static int kmlb_throttled(struct task_struct *p, int src, int dst, void *src_cfs)
 {
 	void *tg = p->sched_task_group;
@@ -293,7 +300,7 @@ static int kmlb_throttled(struct task_struct *p, int src, int dst, void *src_cfs
 	cfs = KMLB_AT(tg, task_group_cfs_rq, void **);
 	if (!cfs)
 		return 0;
-	a = cfs[src];
+	a = KMLB_V7 ? NULL : cfs[src];
 	b = cfs[dst];
 	return (a && KMLB_AT(a, cfs_rq_throttle_count, int)) ||
 	       (b && KMLB_AT(b, cfs_rq_throttle_count, int));
@@ -309,11 +316,72 @@ static bool kmlb_per_cpu_kthread(struct task_struct *p)
 			&KMLB_AT(kt, kthread_flags, unsigned long));
 }
 
-/* A buddy pointer is NULL or an entity queued on this cfs_rq. */
+/*
+ * A buddy pointer is NULL or an entity queued on this cfs_rq; with 7.3's
+ * single EEVDF runqueue the rq's cfs_rq holds the tasks of every group, so
+ * there it is an entity of a cfs_rq of the same rq.
+ */
 static bool kmlb_buddy_ok(void *cfs, struct sched_entity *b)
 {
+#if KMLB_V7
+	return !b || (b->cfs_rq && KMLB_AT(b->cfs_rq, cfs_rq_rq, void *) ==
+				   KMLB_AT(cfs, cfs_rq_rq, void *));
+#else
 	return !b || b->cfs_rq == cfs;
+#endif
 }
+
+#if KMLB_V7
+/* avg_vruntime_weight() of 7.x: the weight in the sums' scale. */
+static s64 kmlb_avg_weight(unsigned long w, unsigned int shift)
+{
+	if (shift) {
+		w >>= shift;
+		if (w < 2)
+			w = 2;
+	}
+	return (s64)w;
+}
+
+/*
+ * task_is_ineligible_on_dst_cpu() of 7.3 (single EEVDF runqueue):
+ *   sched_feat(PLACE_LAG) && cpu_rq(dst)->cfs.h_nr_queued &&
+ *   !entity_eligible(&task_rq(p)->cfs, &p->se)
+ * with vruntime_eligible(): avg = sum_w_vruntime, load = sum_weight, plus
+ * the running entity's key * weight and weight when it is queued; eligible
+ * when avg >= (vruntime - zero_vruntime) * load (in 128 bits here, where
+ * the kernel's 64-bit product cannot overflow by construction). 1, 0, or
+ * -1 when sum_shift is not plausible.
+ */
+static int kmlb_ineligible_on_dst(struct task_struct *p, void *src_rq, void *dst_rq)
+{
+	void *cfs = (char *)src_rq + rq_cfs, *dcfs = (char *)dst_rq + rq_cfs;
+	struct sched_entity *curr;
+	unsigned int shift = 0;
+	s64 avg, load, key, w;
+	u64 zero;
+
+	if (!static_key_count(&((struct static_key *)sym_sched_feat_keys)[enum_sched_feat_place_lag]))
+		return 0;
+	if (!READ_ONCE(KMLB_AT(dcfs, cfs_rq_h_nr_queued, unsigned int)))
+		return 0;
+	if (cfs_rq_sum_shift >= 0)
+		shift = KMLB_AT(cfs, cfs_rq_sum_shift, unsigned int);
+	if (shift >= BITS_PER_LONG)
+		return -1;
+	zero = KMLB_AT(cfs, cfs_rq_zero_vruntime, u64);
+	avg = KMLB_AT(cfs, cfs_rq_sum_w_vruntime, s64);
+	load = (s64)KMLB_AT(cfs, cfs_rq_sum_weight, u64);
+	curr = KMLB_AT(cfs, cfs_rq_curr, struct sched_entity *);
+	if (curr && curr->on_rq) {
+		w = kmlb_avg_weight(curr->h_load.weight, shift);
+		avg += (s64)(curr->vruntime - zero) * w;
+		load += w;
+	}
+	key = (s64)(p->se.vruntime - zero);
+	return !((__int128)avg >= (__int128)key * load);
+}
+#endif
 
 /*
  * Snapshot every input of the call into *in, at entry; 0, or a KMLB_FB_*
@@ -433,6 +501,20 @@ static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *
 	if (thr < 0)
 		return KMLB_FB_THROTTLE;
 	in->throttled = thr;
+#if KMLB_V7
+	in->sched_delayed = se->sched_delayed != 0;
+	in->migration_type = KMLB_AT(env, lb_env_migration_type, int);
+	if (in->migration_type < 0 || in->migration_type > 15)
+		return KMLB_FB_FLAGS;
+	thr = kmlb_ineligible_on_dst(p, src_rq, dst_rq);
+	if (thr < 0)
+		return KMLB_FB_CFS_RQ;
+	in->ineligible_on_dst = thr;
+	/* task_is_blocked(): false without CONFIG_SCHED_PROXY_EXEC (kmlb_version.h) */
+	in->blocked_on_mutex = 0;
+	/* task_current_donor(src_rq, p); rq->donor is rq->curr here */
+	in->current_donor = KMLB_AT(src_rq, rq_donor, struct task_struct *) == p;
+#endif
 	in->per_cpu_kthread = kmlb_per_cpu_kthread(p);
 	in->dst_allowed = cpumask_test_cpu(dst, p->cpus_ptr);
 	in->p_running = READ_ONCE(p->on_cpu) != 0;
@@ -550,6 +632,11 @@ static void kmlb_predict_effects(struct task_struct *p, void *env,
 	if (KMLB_HAS_SCHED_TASK_HOT)
 		e->task_hot = 0;	/* cleared at entry, on every path */
 	switch (reason) {
+#if KMLB_V7
+	case KMLB_R_DELAYED_DEQUEUE:
+	case KMLB_R_INELIGIBLE:
+	case KMLB_R_BLOCKED_ON_MUTEX:
+#endif
 	case KMLB_R_THROTTLED:
 	case KMLB_R_PER_CPU_KTHREAD:
 		return;
@@ -727,8 +814,8 @@ static bool kmlb_topology_ok(int reason)
 static int kmlb_substitute(struct pt_regs *regs, struct task_struct *p, void *env,
 			   const struct kmlb_input *in, u64 t0)
 {
-	/* the kernel's hard checks, from the entry snapshot */
-	bool hard = in->throttled || in->per_cpu_kthread || !in->dst_allowed || in->p_running;
+	/* the kernel's hard checks, from the entry snapshot (kmlb_input.h) */
+	bool hard = kmlb_hard_refused(in);
 	int model, reason = KMLB_R_CACHE_COLD, teacher;
 
 	if (READ_ONCE(fault_skip_hard) && READ_ONCE(audit))
@@ -1240,6 +1327,38 @@ static int kmlb_check_live(void)
 			return -EINVAL;
 		}
 	}
+#if KMLB_V7
+	/*
+	 * rq->donor (rq->curr without proxy execution) and, with 7.3's single
+	 * EEVDF runqueue, rq->cfs.curr are the task running here: insmod's
+	 * thread, a fair task, on the CPU it cannot leave while preemption is
+	 * off. h_nr_queued counts the fair tasks queued, this one among them.
+	 */
+	{
+		int here = get_cpu();
+		void *rq = kmlb_cpu_rq(here), *cfs = (char *)rq + rq_cfs;
+		void *donor = NULL, *ccurr = NULL;
+		unsigned int queued = 0;
+		int bad_eevdf = 0;
+
+		if (copy_from_kernel_nofault(&donor, (char *)rq + rq_donor, sizeof(donor)) ||
+		    donor != current)
+			bad_eevdf = 1;
+		else if (current->sched_class == (void *)sym_fair_sched_class &&
+			 (copy_from_kernel_nofault(&ccurr, (char *)cfs + cfs_rq_curr, sizeof(ccurr)) ||
+			  ccurr != &current->se ||
+			  copy_from_kernel_nofault(&queued, (char *)cfs + cfs_rq_h_nr_queued,
+						   sizeof(queued)) || queued < 1))
+			bad_eevdf = 2;
+		put_cpu();
+		if (bad_eevdf) {
+			pr_err("CPU %d: rq.donor %px, cfs_rq.curr %px, h_nr_queued %u, current %px: %s is wrong\n",
+			       here, donor, ccurr, queued, current,
+			       bad_eevdf == 1 ? "rq_donor" : "cfs_rq_curr or cfs_rq_h_nr_queued");
+			return -EINVAL;
+		}
+	}
+#endif
 	rcu_read_lock();
 	for_each_process_thread(g, t) {
 		void *kt = t->worker_private;
@@ -1289,6 +1408,25 @@ static int kmlb_check_params(void)
 		       cfs_rq_last, KMLB_HAS_LAST_BUDDY ? "with" : "without");
 		err = -EINVAL;
 	}
+#if KMLB_V7
+	/* 7.x's inputs; sum_shift is optional (absent before the paranoid average) */
+	if (lb_env_migration_type < 0 || rq_donor < 0 || cfs_rq_h_nr_queued < 0 ||
+	    cfs_rq_sum_w_vruntime < 0 || cfs_rq_sum_weight < 0 ||
+	    cfs_rq_zero_vruntime < 0 || cfs_rq_curr < 0 || enum_migrate_load < 0 ||
+	    enum_sched_feat_place_lag < 0 || !sym_sched_feat_keys) {
+		pr_err("7.x inputs missing in BTF/kallsyms (migration_type, donor, EEVDF sums, PLACE_LAG): not the kernel the module is built for\n");
+		err = -EINVAL;
+	}
+	if (enum_migrate_load != KMLB_MIGRATE_LOAD) {
+		pr_err("migrate_load is %ld in BTF, the module tests %d\n", enum_migrate_load,
+		       KMLB_MIGRATE_LOAD);
+		err = -EINVAL;
+	}
+	if (enum_sched_feat_place_lag >= KMLB_SCHED_FEAT_MAX) {
+		pr_err("__SCHED_FEAT_PLACE_LAG = %ld: not a feature index\n", enum_sched_feat_place_lag);
+		err = -EINVAL;
+	}
+#endif
 	if (!sym_sched_core_enabled == KMLB_HAS_SCHED_CORE) {
 		pr_err("__sched_core_enabled: %s in kallsyms, but the module is built %s CONFIG_SCHED_CORE\n",
 		       sym_sched_core_enabled ? "present" : "absent",
@@ -1337,6 +1475,8 @@ static int kmlb_check_params(void)
 	err = err ?: kmlb_check_symbol(sym_sched_schedstats, "sched_schedstats");
 	if (KMLB_HAS_SCHED_CORE)
 		err = err ?: kmlb_check_symbol(sym_sched_core_enabled, "__sched_core_enabled");
+	if (KMLB_V7)
+		err = err ?: kmlb_check_symbol(sym_sched_feat_keys, "sched_feat_keys");
 	if (err)
 		return err;
 	if (!sym_runqueues) {

@@ -24,13 +24,62 @@
 
 static int failures;
 
+/*
+ * The byte offset of member mname in the struct or union type id, searched
+ * in anonymous struct and union members too (struct rq's donor shares an
+ * anonymous union with curr without proxy execution); -1 when absent, -2
+ * (a failure, reported) when it is a bit field or of another size.
+ */
+static long find_member(const struct btf *btf, int id, const char *sname,
+			const char *mname, long want_bytes, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m = btf_members(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		long bits = btf_member_bit_offset(t, i);
+		const char *name = btf__name_by_offset(btf, m->name_off);
+		long size, inner;
+
+		if (!name[0] && depth < 4) {
+			int mid = btf__resolve_type(btf, m->type);
+			const struct btf_type *mt = mid > 0 ? btf__type_by_id(btf, mid) : NULL;
+
+			if (!mt || !(btf_is_struct(mt) || btf_is_union(mt)))
+				continue;
+			inner = find_member(btf, mid, sname, mname, want_bytes, depth + 1);
+			if (inner == -2)
+				return -2;
+			if (inner >= 0)
+				return bits / 8 + inner;
+			continue;
+		}
+		if (strcmp(name, mname))
+			continue;
+		if (bits % 8 || btf_member_bitfield_size(t, i)) {
+			fprintf(stderr, "kmlb_offsets: %s.%s is a bit field\n",
+				sname, mname);
+			return -2;
+		}
+		size = btf__resolve_size(btf, m->type);
+		if (want_bytes > 0 && size != want_bytes) {
+			fprintf(stderr,
+				"kmlb_offsets: %s.%s has %ld bytes, the module reads %ld\n",
+				sname, mname, size, want_bytes);
+			return -2;
+		}
+		return bits / 8;
+	}
+	return -1;
+}
+
 /* The member's byte offset; -1 (a failure unless optional) when absent. */
 static long member_offset(const struct btf *btf, const char *sname,
 			  const char *mname, long want_bytes, int optional)
 {
-	const struct btf_type *t;
-	const struct btf_member *m;
-	int id, i;
+	long off;
+	int id;
 
 	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
 	if (id < 0) {
@@ -38,32 +87,13 @@ static long member_offset(const struct btf *btf, const char *sname,
 		failures++;
 		return -1;
 	}
-	t = btf__type_by_id(btf, id);
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++) {
-		long bits = btf_member_bit_offset(t, i);
-		long size;
-
-		if (strcmp(btf__name_by_offset(btf, m->name_off), mname))
-			continue;
-		if (bits % 8 || btf_member_bitfield_size(t, i)) {
-			fprintf(stderr, "kmlb_offsets: %s.%s is a bit field\n",
-				sname, mname);
-			failures++;
-			return -1;
-		}
-		size = btf__resolve_size(btf, m->type);
-		if (want_bytes > 0 && size != want_bytes) {
-			fprintf(stderr,
-				"kmlb_offsets: %s.%s has %ld bytes, the module reads %ld\n",
-				sname, mname, size, want_bytes);
-			failures++;
-			return -1;
-		}
-		return bits / 8;
-	}
-	if (optional)
+	off = find_member(btf, id, sname, mname, want_bytes, 0);
+	if (off == -2) {
+		failures++;
 		return -1;
+	}
+	if (off >= 0 || optional)
+		return off;
 	fprintf(stderr, "kmlb_offsets: %s has no member %s\n", sname, mname);
 	failures++;
 	return -1;
@@ -185,6 +215,12 @@ int main(void)
 	KMLB_HEADER_FIELDS(HEADER)
 #define ENUMV(param, name) printf("%s=%lld ", #param, enum_value(btf, name));
 	KMLB_ENUMS(ENUMV)
+#define OPT_ENUMV(param, name) do {					\
+		int found;						\
+		long long v = enumerator(btf, name, &found);		\
+		printf("%s=%lld ", #param, found ? v : -1LL);		\
+	} while (0);
+	KMLB_OPTIONAL_ENUMS(OPT_ENUMV)
 #define SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name, 0));
 	KMLB_SYMBOLS(SYMBOL)
 #define OPT_SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name, 1));
