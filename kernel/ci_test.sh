@@ -65,7 +65,8 @@ KMLB_ACCEL=${KMLB_CI_ACCEL:-tcg,thread=single} KMLB_EXTRA_CMDLINE="kmlb.cycles=2
 	${KMLB_CI_TRAIN_RAW:+--train-raw "$KMLB_CI_TRAIN_RAW"} --timeout 900
 rc=$?
 [ $rc -eq 77 ] && { echo "kernel/ci_test: SKIP: qemu cannot run here (TCG unavailable)" >&2; exit 77; }
-[ -f "$WORK/run/summary.json" ] || fail "no summary.json (deploy rc=$rc; serial log: $(tail -n 3 "$WORK/run/serial.log" 2>/dev/null))"
+[ -f "$WORK/run/summary.json" ] || { rm -rf "${TMPDIR:-/tmp}/kmlb-kernel-ci-failed"; cp -r "$WORK/run" "${TMPDIR:-/tmp}/kmlb-kernel-ci-failed" 2>/dev/null
+	fail "no summary.json (guest files kept in ${TMPDIR:-/tmp}/kmlb-kernel-ci-failed) (deploy rc=$rc; serial log: $(tail -n 3 "$WORK/run/serial.log" 2>/dev/null))"; }
 python3 - "$WORK/run/summary.json" "$LINE" <<'EOF2' || { cp -r "$WORK/run" "${TMPDIR:-/tmp}/kmlb-kernel-ci-failed" 2>/dev/null; fail "guest results (kept in ${TMPDIR:-/tmp}/kmlb-kernel-ci-failed)"; }
 import json, sys
 s = json.load(open(sys.argv[1]))

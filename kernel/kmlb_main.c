@@ -118,6 +118,11 @@ KMLB_HEADER_FIELDS(KMLB_PARAM_OFF)
 	module_param(name, long, 0444);				\
 	MODULE_PARM_DESC(name, "sizeof(struct " s ") from BTF");
 KMLB_PRIVATE_SIZES(KMLB_PARAM_SIZE)
+#define KMLB_PARAM_KIND(name, s, m)				\
+	static long name = KMLB_UNSET;				\
+	module_param(name, long, 0444);				\
+	MODULE_PARM_DESC(name, "1 if struct " s "." m " points to a struct (per-CPU), 0 to pointers");
+KMLB_PRIVATE_KINDS(KMLB_PARAM_KIND)
 #define KMLB_PARAM_ENUM(name, e)				\
 	static long name = KMLB_UNSET;				\
 	module_param(name, long, 0444);				\
@@ -196,6 +201,10 @@ static const char *const kmlb_reason_names[KMLB_R_COUNT] = {
 };
 
 static struct kmlb_counters kmlb_c;
+#if KMLB_V7
+/* 7.x diagnosis of bad_flags fallbacks: the unknown env->flags bits seen, the last migration_type out of range */
+static atomic64_t kmlb_bad_flag_bits, kmlb_bad_migration_type;
+#endif
 
 /* Cost samples in TSC ticks (instructions under icount): the first KMLB_RING after a reset. */
 #define KMLB_RING (1 << 17)
@@ -266,6 +275,25 @@ static void *kmlb_cpu_rq(int cpu)
 	return per_cpu_ptr((char __percpu *)sym_runqueues, cpu);
 }
 
+#if KMLB_V7
+/*
+ * tg->cfs_rq[cpu] of 6.x is tg_cfs_rq(tg, cpu) on 7.x, where the member is
+ * a per-CPU pointer (struct cfs_rq __percpu *) when the BTF says so
+ * (task_group_cfs_rq_percpu = 1, from kmlb_offsets) and still an array of
+ * pointers otherwise. NULL when the group has none.
+ */
+static void *kmlb_tg_cfs_rq(void *tg, int cpu)
+{
+	void *base = KMLB_AT(tg, task_group_cfs_rq, void *);
+
+	if (!base)
+		return NULL;
+	if (task_group_cfs_rq_percpu)
+		return per_cpu_ptr((char __percpu *)(unsigned long)base, cpu);
+	return ((void **)base)[cpu];
+}
+#endif
+
 static bool kmlb_schedstats(void)
 {
 	return static_key_count(kmlb_key(sym_sched_schedstats)) > 0;
@@ -297,11 +325,17 @@ static int kmlb_throttled(struct task_struct *p, int src, int dst, void *src_cfs
 		return KMLB_AT(src_cfs, cfs_rq_throttle_count, int) ? -1 : 0;
 	if (!tg)
 		return 0;
+#if KMLB_V7
+	(void)cfs;
+	a = NULL;	/* lb_throttled_hierarchy(): the destination only */
+	b = kmlb_tg_cfs_rq(tg, dst);
+#else
 	cfs = KMLB_AT(tg, task_group_cfs_rq, void **);
 	if (!cfs)
 		return 0;
-	a = KMLB_V7 ? NULL : cfs[src];
+	a = cfs[src];
 	b = cfs[dst];
+#endif
 	return (a && KMLB_AT(a, cfs_rq_throttle_count, int)) ||
 	       (b && KMLB_AT(b, cfs_rq_throttle_count, int));
 }
@@ -415,8 +449,12 @@ static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *
 	    !cpumask_test_cpu(dst, sched_domain_span(sd)))
 		return KMLB_FB_SPAN;
 	flags = KMLB_AT(env, lb_env_flags, unsigned int);
-	if (flags & ~LBF_KNOWN_6_1)
+	if (flags & ~LBF_KNOWN_6_1) {
+#if KMLB_V7
+		atomic64_or(flags & ~LBF_KNOWN_6_1, &kmlb_bad_flag_bits);
+#endif
 		return KMLB_FB_FLAGS;
+	}
 	idle = KMLB_AT(env, lb_env_idle, int);
 	if (idle != enum_cpu_idle && idle != enum_cpu_not_idle &&
 	    idle != enum_cpu_newly_idle)
@@ -431,9 +469,14 @@ static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *
 	if (!cfs || KMLB_AT(cfs, cfs_rq_rq, void *) != src_rq)
 		return KMLB_FB_CFS_RQ;
 	tg = p->sched_task_group;
+#if KMLB_V7
+	if (tg && KMLB_AT(tg, task_group_cfs_rq, void *) && kmlb_tg_cfs_rq(tg, src) != cfs)
+		return KMLB_FB_CFS_RQ;
+#else
 	if (tg && KMLB_AT(tg, task_group_cfs_rq, void **) &&
 	    KMLB_AT(tg, task_group_cfs_rq, void **)[src] != cfs)
 		return KMLB_FB_CFS_RQ;
+#endif
 
 	memset(in, 0, sizeof(*in));
 	in->src_cpu = src;
@@ -504,8 +547,10 @@ static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *
 #if KMLB_V7
 	in->sched_delayed = se->sched_delayed != 0;
 	in->migration_type = KMLB_AT(env, lb_env_migration_type, int);
-	if (in->migration_type < 0 || in->migration_type > 15)
+	if (in->migration_type < 0 || in->migration_type > 15) {
+		atomic64_set(&kmlb_bad_migration_type, in->migration_type);
 		return KMLB_FB_FLAGS;
+	}
 	thr = kmlb_ineligible_on_dst(p, src_rq, dst_rq);
 	if (thr < 0)
 		return KMLB_FB_CFS_RQ;
@@ -1125,6 +1170,10 @@ static int kmlb_stats_show(struct seq_file *m, void *v)
 	for (r = 0; r < KMLB_FB_COUNT; r++)
 		seq_printf(m, "fallback.%s %lld\n", kmlb_fallback_names[r],
 			   atomic64_read(&kmlb_c.fallback_why[r]));
+#if KMLB_V7
+	seq_printf(m, "bad_flag_bits %lld\n", atomic64_read(&kmlb_bad_flag_bits));
+	seq_printf(m, "bad_migration_type %lld\n", atomic64_read(&kmlb_bad_migration_type));
+#endif
 	for (s = 0; s < KMLB_SERIES; s++)
 		kmlb_show_series(m, s, buf);
 	vfree(buf);
@@ -1309,8 +1358,16 @@ static int kmlb_check_live(void)
 			pr_err("runqueues/rq.cpu do not match on CPU %d\n", cpu);
 			return -EINVAL;
 		}
+#if KMLB_V7
+		if (task_group_cfs_rq_percpu)
+			cfs = per_cpu_ptr((char __percpu *)(unsigned long)root_cfs, cpu);
+		else if (copy_from_kernel_nofault(&cfs, &root_cfs[cpu], sizeof(cfs)))
+			cfs = NULL;
+		if (cfs != (char *)rq + rq_cfs ||
+#else
 		if (copy_from_kernel_nofault(&cfs, &root_cfs[cpu], sizeof(cfs)) ||
 		    cfs != (char *)rq + rq_cfs ||
+#endif
 		    copy_from_kernel_nofault(&cfs_rq_of, (char *)cfs + cfs_rq_rq,
 					     sizeof(cfs_rq_of)) || cfs_rq_of != rq) {
 			pr_err("root_task_group.cfs_rq[%d] is not &rq->cfs of that rq: "
@@ -1415,6 +1472,10 @@ static int kmlb_check_params(void)
 	    cfs_rq_zero_vruntime < 0 || cfs_rq_curr < 0 || enum_migrate_load < 0 ||
 	    enum_sched_feat_place_lag < 0 || !sym_sched_feat_keys) {
 		pr_err("7.x inputs missing in BTF/kallsyms (migration_type, donor, EEVDF sums, PLACE_LAG): not the kernel the module is built for\n");
+		err = -EINVAL;
+	}
+	if (task_group_cfs_rq_percpu != 0 && task_group_cfs_rq_percpu != 1) {
+		pr_err("task_group_cfs_rq_percpu missing (run kmlb_offsets)\n");
 		err = -EINVAL;
 	}
 	if (enum_migrate_load != KMLB_MIGRATE_LOAD) {

@@ -78,6 +78,14 @@
 #define KMLB_PRIVATE_SIZES(X)                                   \
 	X(lb_env_size, "lb_env")
 
+/*
+ * X(param, struct, member): what a pointer member points to: 1 a struct, 0
+ * a pointer. 7.x made task_group.cfs_rq a per-CPU pointer (tg_cfs_rq() is
+ * per_cpu_ptr(tg->cfs_rq, cpu)) where 6.x has an array of pointers.
+ */
+#define KMLB_PRIVATE_KINDS(X)                                   \
+	X(task_group_cfs_rq_percpu, "task_group", "cfs_rq")
+
 /* X(param, struct, member): a header struct's member (cross-check). */
 #define KMLB_HEADER_FIELDS(X)                                   \
 	X(task_struct_se, "task_struct", "se")                  \

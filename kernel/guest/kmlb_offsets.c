@@ -99,6 +99,46 @@ static long member_offset(const struct btf *btf, const char *sname,
 	return -1;
 }
 
+/* 1 if the pointer member points to a struct or union, 0 to a pointer, -1 otherwise. */
+static long member_points_to_struct(const struct btf *btf, const char *sname, const char *mname)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT), i;
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id < 0)
+		goto bad;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const struct btf_type *mt;
+		int tid;
+
+		if (strcmp(btf__name_by_offset(btf, m->name_off), mname))
+			continue;
+		tid = btf__resolve_type(btf, m->type);
+		mt = tid > 0 ? btf__type_by_id(btf, tid) : NULL;
+		if (!mt || !btf_is_ptr(mt))
+			goto bad;
+		/* skip modifiers and type tags (__percpu) down to the pointee */
+		tid = mt->type;
+		mt = btf__type_by_id(btf, tid);
+		while (mt && (btf_is_mod(mt) || btf_is_typedef(mt) || btf_is_type_tag(mt))) {
+			tid = mt->type;
+			mt = btf__type_by_id(btf, tid);
+		}
+		if (mt && (btf_is_struct(mt) || btf_is_union(mt)))
+			return 1;
+		if (mt && btf_is_ptr(mt))
+			return 0;
+		goto bad;
+	}
+bad:
+	fprintf(stderr, "kmlb_offsets: %s.%s is not a pointer to a struct or a pointer\n", sname, mname);
+	failures++;
+	return -1;
+}
+
 static long struct_size(const struct btf *btf, const char *sname)
 {
 	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
@@ -211,6 +251,8 @@ int main(void)
 	KMLB_OPTIONAL_FIELDS(OPTIONAL)
 #define SIZE(param, s) printf("%s=%ld ", #param, struct_size(btf, s));
 	KMLB_PRIVATE_SIZES(SIZE)
+#define KIND(param, s, m) printf("%s=%ld ", #param, member_points_to_struct(btf, s, m));
+	KMLB_PRIVATE_KINDS(KIND)
 #define HEADER(param, s, m) printf("%s=%ld ", #param, member_offset(btf, s, m, 0, 0));
 	KMLB_HEADER_FIELDS(HEADER)
 #define ENUMV(param, name) printf("%s=%lld ", #param, enum_value(btf, name));
