@@ -32,7 +32,8 @@ KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
 KMLB=${KMLB_BIN:-$REPO/build/kmlb}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kmlb-kernel-ci.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# KMLB_CI_KEEP=DIR keeps the guest run (summary.json, guest/ files) in DIR
+trap '[ -z "${KMLB_CI_KEEP:-}" ] || { rm -rf "$KMLB_CI_KEEP"; cp -r "$WORK/run" "$KMLB_CI_KEEP" 2>/dev/null; }; rm -rf "$WORK"' EXIT
 fail() { echo "kernel/ci_test: FAIL: $*" >&2; exit 1; }
 t0=$(date +%s)
 
@@ -93,9 +94,15 @@ if (s.get("agreement") or 0) < 0.99:
 v = (s.get("safety_counters") or {}).get("verify") or {}
 if not v.get("decisions") or v.get("agreements", 0) < 0.99 * v["decisions"]:
     bad.append("verification: model agrees on %s of %s decisions" % (v.get("agreements"), v.get("decisions")))
+# 7.x: calls with env->flags bit 0x40 (unnamed here) are left to the kernel by
+# design (kernel/README.md, Known gaps): counted and reported, not a failure
+flag40 = (s.get("fallbacks_by_kind") or {}).get("unnamed_flag_0x40", 0)
 for k in ("hard_mismatches", "side_effect_mismatches", "teacher_mismatch", "fallbacks", "nmissed"):
-    if s.get(k) != 0:
+    want = flag40 if k == "fallbacks" else 0
+    if s.get(k) != want:
         bad.append("%s = %s" % (k, s.get(k)))
+if flag40:
+    print("kernel/ci_test: %d calls with env->flags bit 0x40 left to the kernel" % flag40)
 soak = s.get("soak") or {}
 if soak.get("cycles") != 20 or soak.get("oopses") != 0 or soak.get("warnings") != 0 or soak.get("crashes") != 0:
     bad.append("soak %s" % soak)
