@@ -1,9 +1,12 @@
 #!/bin/bash
 # kernel/ci_test.sh - the module in CI: a short deploy run under TCG, on the
-# kernel line KMLB_CI_KERNEL (6.1, the default, or 6.12; CTest runs both).
+# kernel line KMLB_CI_KERNEL (6.1, the default, 6.12 or 7; CTest runs 6.1
+# and 6.12).
 #
 # 1. host: the module's C recomputation of can_migrate_task() (kmlb_input.h)
-#    is exact on 20000 generated rows of that kernel (kernel/tools/input_test.c);
+#    is exact on 20000 generated rows of that kernel (kernel/tools/input_test.c;
+#    for 7, built with KMLB_V7 as the module is for 7.x, on rows of the 7.x
+#    teacher and on the real 7.3.4 decisions of tests/data/real_7.3.4.csv);
 # 2. guest (kernel/deploy.sh --mode substitute on single-threaded TCG, 12 s per phase at 200 %
 #    load, one benchmark round, safety tests, a 20-cycle soak): every guest
 #    check passes (verification: the module's hard checks and predicted side
@@ -22,27 +25,36 @@
 # cannot run here at all.
 set -u
 LINE=${KMLB_CI_KERNEL:-6.1}
+# the teacher's name of the line (kmlb --kernel): 7 is Debian's newest 7.x
+TEACHER=$LINE V7=0
+[ "$LINE" = 7 ] && TEACHER=7.x V7=1
 KDIR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$KDIR_REPO/.." && pwd)
 KMLB=${KMLB_BIN:-$REPO/build/kmlb}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kmlb-kernel-ci.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# KMLB_CI_KEEP=DIR keeps the guest run (summary.json, guest/ files) in DIR
+trap '[ -z "${KMLB_CI_KEEP:-}" ] || { rm -rf "$KMLB_CI_KEEP"; cp -r "$WORK/run" "$KMLB_CI_KEEP" 2>/dev/null; }; rm -rf "$WORK"' EXIT
 fail() { echo "kernel/ci_test: FAIL: $*" >&2; exit 1; }
 t0=$(date +%s)
 
 # 1. host-side check of the recomputed decision (no guest needed)
 [ -x "$KMLB" ] || fail "no $KMLB (build kmlb first)"
-"$KMLB" generate --preset balanced --kernel "$LINE" --format raw --rows 20000 --seed 3 \
+"$KMLB" generate --preset balanced --kernel "$TEACHER" --format raw --rows 20000 --seed 3 \
 	--out "$WORK/raw.csv" >/dev/null || fail "kmlb generate"
 mkdir -p "$WORK/inc"
 # any exported header declares struct kmlb_state in full
 # (the verified fixture: its header compiles without KMLB_ALLOW_UNVERIFIED)
 "$KMLB" export-c --model "$REPO/tests/data/verified_seed_573.model.json" --out "$WORK/inc/kmlb_model.h" >/dev/null ||
 	fail "kmlb export-c for the host check"
-cc -O2 -Wall -I"$WORK/inc" -o "$WORK/input_test" "$KDIR_REPO/tools/input_test.c" || fail "input_test build"
+cc -O2 -Wall -DKMLB_V7=$V7 -I"$WORK/inc" -o "$WORK/input_test" "$KDIR_REPO/tools/input_test.c" || fail "input_test build"
 "$WORK/input_test" "$WORK/raw.csv" >"$WORK/input_test.out" ||
 	fail "the module's recomputed decision differs from the teacher: $(head -n 1 "$WORK/input_test.out")"
 echo "kernel/ci_test: $LINE: $(head -n 1 "$WORK/input_test.out" | cut -d' ' -f1-4)"
+if [ "$LINE" = 7 ]; then
+	"$WORK/input_test" "$REPO/tests/data/real_7.3.4.csv" >"$WORK/input_test_real.out" ||
+		fail "the module's recomputed decision differs from real 7.3.4 decisions: $(head -n 1 "$WORK/input_test_real.out")"
+	echo "kernel/ci_test: $LINE: real 7.3.4: $(head -n 1 "$WORK/input_test_real.out" | cut -d' ' -f1-4)"
+fi
 
 # 2. the guest, on single-threaded TCG: under multi-threaded TCG loading and
 # unloading the module under load crashed the guest kernel about once in 90
@@ -82,9 +94,15 @@ if (s.get("agreement") or 0) < 0.99:
 v = (s.get("safety_counters") or {}).get("verify") or {}
 if not v.get("decisions") or v.get("agreements", 0) < 0.99 * v["decisions"]:
     bad.append("verification: model agrees on %s of %s decisions" % (v.get("agreements"), v.get("decisions")))
+# 7.x: calls with env->flags bit 0x40 (unnamed here) are left to the kernel by
+# design (kernel/README.md, Known gaps): counted and reported, not a failure
+flag40 = (s.get("fallbacks_by_kind") or {}).get("unnamed_flag_0x40", 0)
 for k in ("hard_mismatches", "side_effect_mismatches", "teacher_mismatch", "fallbacks", "nmissed"):
-    if s.get(k) != 0:
+    want = flag40 if k == "fallbacks" else 0
+    if s.get(k) != want:
         bad.append("%s = %s" % (k, s.get(k)))
+if flag40:
+    print("kernel/ci_test: %d calls with env->flags bit 0x40 left to the kernel" % flag40)
 soak = s.get("soak") or {}
 if soak.get("cycles") != 20 or soak.get("oopses") != 0 or soak.get("warnings") != 0 or soak.get("crashes") != 0:
     bad.append("soak %s" % soak)

@@ -1,19 +1,23 @@
 #!/bin/bash
-# kernel/deploy.sh - build kmlb.ko, boot Debian's 6.1 or 6.12 kernel in a
+# kernel/deploy.sh - build kmlb.ko, boot Debian's 6.1, 6.12 or 7.x kernel in a
 # 2-socket NUMA + SMT QEMU guest (8 vCPUs, TCG), run the same workload
 # phases with the kernel's decision and with the model, and write
 # DIR/summary.json. `kmlb vm deploy` runs this script with the same flags.
 #
 # usage: kernel/deploy.sh --mode shadow|replace|substitute --seconds N --out DIR
-#            [--kernel 6.1|6.12] [--timing tcg|icount] [--soak N]
+#            [--kernel 6.1|6.12|7] [--timing tcg|icount] [--soak N]
 #            [--model MODEL.json | --train-raw RAW.csv[,RAW.csv]]
 #            [--loads 50,100,200] [--reps 5]
 #            [--bench fibo,compute,memory] [--size full|ci|icount] [--no-safety]
 #            [--no-verify] [--schedstats] [--timeout SECONDS]
 #
 # --kernel picks the kernel line (default 6.1): whatever release Debian's
-# bookworm (6.1) or bookworm-backports (6.12) serves now, with its headers
-# (vm/lib.sh); the module is built against them (kernel/kmlb_version.h).
+# bookworm (6.1), bookworm-backports (6.12) or trixie-backports (7: 7.3.x
+# when checked) serves now, with its headers (vm/lib.sh); the module is
+# built against them (kernel/kmlb_version.h). 7.x's headers need trixie's
+# gcc-14 and libc: the module is built inside a trixie root debootstrap'ed
+# into the cache (vm/lib.sh trixie_root, module_make), the first time in a
+# few minutes.
 # --timing icount runs QEMU with `-icount shift=0,sleep=off` (one host
 # thread; the guest TSC counts executed instructions, so the module's costs
 # are instruction counts); the guest boots with maxcpus=1 and brings the
@@ -93,9 +97,9 @@ done
 case "$MODE" in shadow | replace | substitute) ;; *) echo "kmlb-deploy: --mode shadow|replace|substitute" >&2; usage ;; esac
 case "$TIMING" in tcg | icount) ;; *) echo "kmlb-deploy: --timing tcg|icount" >&2; usage ;; esac
 case "$LINE" in
-6.1 | 6.12) ;;
-7*) echo "kmlb-deploy: --kernel $LINE: 7.x headers need trixie's gcc-14 and libc; the module has no trixie build root yet (6.1 or 6.12)" >&2; exit 2 ;;
-*) echo "kmlb-deploy: --kernel 6.1|6.12" >&2; usage ;;
+6.1 | 6.12) TEACHER=$LINE ;;
+7 | 7.*) LINE=7 TEACHER=7.x ;;	# the teacher of Debian's newest 7.x
+*) echo "kmlb-deploy: --kernel 6.1|6.12|7" >&2; usage ;;
 esac
 [[ "$SOAK" =~ ^[0-9]+$ ]] || { echo "kmlb-deploy: --soak N (N >= 0)" >&2; usage; }
 [[ "$SECS" =~ ^[0-9]+$ ]] && [ "$SECS" -gt 0 ] || { echo "kmlb-deploy: --seconds N (N > 0)" >&2; usage; }
@@ -131,7 +135,7 @@ model_header() {
 			log "training a model: presets balanced+overloaded+idle, 100000 states each, modern features, $LINE (about a minute)"
 			mkdir -p "$cache"
 			for p in balanced overloaded idle; do
-				"$KMLB" generate --preset $p --kernel "$LINE" --features modern --rows 100000 \
+				"$KMLB" generate --preset $p --kernel "$TEACHER" --features modern --rows 100000 \
 					--seed 2 --out "$cache/$p.csv" >/dev/null 2>>"$cache/generate.log" ||
 					die "kmlb generate failed (see $cache/generate.log)"
 			done
@@ -140,7 +144,7 @@ model_header() {
 			local raw n=0
 			for raw in ${TRAIN_RAW//,/ }; do
 				n=$((n + 1))
-				"$KMLB" prep --in "$raw" --out "$cache/real-$n.csv" --features modern --kernel "$LINE" >/dev/null ||
+				"$KMLB" prep --in "$raw" --out "$cache/real-$n.csv" --features modern --kernel "$TEACHER" >/dev/null ||
 					die "kmlb prep --in $raw failed"
 				# real rows count three times: they are few and they are the target
 				for _ in 1 2 3; do tail -n +2 "$cache/real-$n.csv" >>"$cache/mix.csv"; done
@@ -171,8 +175,11 @@ build_all() {
 	# ALLOW_UNVERIFIED=1: every model is built for now, the default one
 	# included, until `kmlb export-c` marks verified models
 	# (KMLB_MODEL_VERIFIED); deliberately disagreeing models always need it.
-	make -s -C "$KDIR_REPO" KVER="$rel" KDIR="$KMLB_HEADERS_DIR" $KMLB_HEADERS_MAKEFLAGS BUILD="$b/kmod" MODEL_H="$OUT/model/kmlb_model.h" ALLOW_UNVERIFIED=1 \
+	# (7.x: inside the trixie build root, by chroot; vm/lib.sh module_make)
+	rm -rf "$b/kmod"
+	module_make "$KDIR_REPO" "$b/kmod" KVER="$rel" MODEL_H="$OUT/model/kmlb_model.h" ALLOW_UNVERIFIED=1 \
 		>"$OUT/module-build.log" 2>&1 || { tail -n 20 "$OUT/module-build.log" >&2; die "module build failed"; }
+	[ -f "$b/kmod/kmlb.ko" ] || die "module build left no kmlb.ko (see $OUT/module-build.log)"
 	cc -O2 -Wall -static -o "$b/kmlb_offsets" "$KDIR_REPO/guest/kmlb_offsets.c" \
 		-lbpf -lelf -lz -lzstd || die "kmlb_offsets build failed"
 	# load_balance timing: BPF fentry/fexit (CO-RE, vmlinux.h from the host's BTF)

@@ -7,8 +7,19 @@
  * EEVDF removed cfs_rq->last, so on those kernels the module reads
  * last_buddy = 0 and the same function is their decision.
  *
+ * Built with KMLB_V7 1 (kmlb_version.h decides it for 6.14+ kernels; the
+ * host test defines it for 7.x rows), kmlb_decide() is 6.18's decision,
+ * which 7.1 and 7.3 keep (src/teacher_v6_18.cc): delayed-dequeue tasks
+ * refused unless the balancer migrates load, the throttle test on the
+ * destination only (the `throttled` column's 7.x meaning), EEVDF-ineligible
+ * tasks refused while no balance failed, tasks blocked on a mutex refused,
+ * the donor of the running task counted as running, and a signed NUMA
+ * score whose ties fall through to task_hot(). Those inputs, reasons and
+ * the 6.18 function exist only then: with KMLB_V7 0 (6.1, 6.12) this
+ * header is what it was before 7.x support.
+ *
  * The fields are the raw-schema columns of docs/raw-schema.md, with the
- * meaning they have on 6.1 and 6.12. The module fills them in its kretprobe; the
+ * meaning they have on the kernel the module is built for. The module fills them in its kretprobe; the
  * host test (tools/input_test.c) fills them from `kmlb generate --format
  * raw` rows and compares kmlb_decide() with the C++ teacher's label.
  *
@@ -33,6 +44,13 @@ typedef int64_t s64;
 typedef uint64_t u64;
 #endif
 
+#ifndef KMLB_V7
+#define KMLB_V7 0
+#endif
+
+/* enum migration_type's migrate_load (kernel/sched/fair.c, 5.5 to 7.3) */
+#define KMLB_MIGRATE_LOAD 0
+
 struct kmlb_input {
 	s64 src_cpu, dst_cpu;
 	s64 src_len, src_preferred_len, dst_len;
@@ -50,12 +68,31 @@ struct kmlb_input {
 	s64 numa_group, group_src_faults, group_dst_faults, group_total_faults;
 	s64 migration_cost_ns;		/* -1 when the sysctl is (unsigned) -1 */
 	s64 fair_class, idle_policy, cookie_match;
+#if KMLB_V7
+	s64 sched_delayed, migration_type, ineligible_on_dst;
+	s64 blocked_on_mutex, current_donor;
+#endif
 };
 
-/* Which branch decided; names as src/reason.cc (6.1 subset). */
+/*
+ * Which branch decided; names as src/reason.cc (the subset of the kernel
+ * built for, in the order of src/reason.h: the hard checks first).
+ */
+#if KMLB_V7
+#define KMLB_REASONS_V7_DELAYED(X) X(DELAYED_DEQUEUE, "delayed_dequeue", 1)
+#define KMLB_REASONS_V7_INELIGIBLE(X) X(INELIGIBLE, "ineligible", 1)
+#define KMLB_REASONS_V7_BLOCKED(X) X(BLOCKED_ON_MUTEX, "blocked_on_mutex", 1)
+#else
+#define KMLB_REASONS_V7_DELAYED(X)
+#define KMLB_REASONS_V7_INELIGIBLE(X)
+#define KMLB_REASONS_V7_BLOCKED(X)
+#endif
 #define KMLB_REASONS(X)                         \
+	KMLB_REASONS_V7_DELAYED(X)              \
 	X(THROTTLED, "throttled", 1)            \
+	KMLB_REASONS_V7_INELIGIBLE(X)           \
 	X(PER_CPU_KTHREAD, "per_cpu_kthread", 1) \
+	KMLB_REASONS_V7_BLOCKED(X)              \
 	X(AFFINITY, "affinity", 1)              \
 	X(RUNNING, "running", 1)                \
 	X(ACTIVE_BALANCE, "active_balance", 0)  \
@@ -170,6 +207,114 @@ static inline int kmlb_task_hot(const struct kmlb_input *in, int *reason)
 	return 0;
 }
 
+#if KMLB_V7
+/*
+ * migrate_degrades_locality() of 6.14 to 7.3: a signed score, positive
+ * when the move degrades locality (hot), negative when it improves it
+ * (cold), 0 when the NUMA test does not apply or the weights tie (then
+ * task_hot() decides). The tests are 6.1's; "not affected" is 0 here.
+ */
+static inline int kmlb_locality_score(const struct kmlb_input *in, int *reason)
+{
+	u64 src_w, dst_w;
+
+	if (!in->numa_balancing || !in->has_numa_faults || !in->sd_numa)
+		return 0;
+	if (in->src_nid == in->dst_nid)
+		return 0;
+	if (in->src_nid == in->preferred_nid) {
+		if (in->src_len > in->src_preferred_len) {
+			*reason = KMLB_R_NUMA_LEAVES_PREFERRED;
+			return 1;
+		}
+		return 0;
+	}
+	if (in->dst_nid == in->preferred_nid) {
+		*reason = KMLB_R_NUMA_TO_PREFERRED;
+		return -1;
+	}
+	if (in->cpu_idle)
+		return 0;
+	/* return src_weight - dst_weight; both at most 1000 */
+	src_w = kmlb_src_weight(in);
+	dst_w = kmlb_dst_weight(in);
+	if (src_w > dst_w) {
+		*reason = KMLB_R_NUMA_WEIGHT_DEGRADES;
+		return 1;
+	}
+	if (src_w < dst_w) {
+		*reason = KMLB_R_NUMA_WEIGHT_IMPROVES;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * can_migrate_task() of 6.18, 7.1 and 7.3 (kernel/sched/fair.c; the C
+ * twin of src/teacher_v6_18.cc): 0 or 1, and why. The hard checks in the
+ * kernel's order: delayed dequeue unless migrating load, throttled
+ * destination hierarchy, ineligible while no balance failed, per-CPU
+ * kthread, blocked on a mutex, affinity, running or the donor.
+ */
+static inline int kmlb_decide(const struct kmlb_input *in, int *reason)
+{
+	int hot, degrades;
+
+	if (in->sched_delayed && in->migration_type != KMLB_MIGRATE_LOAD) {
+		*reason = KMLB_R_DELAYED_DEQUEUE;
+		return 0;
+	}
+	if (in->throttled) {
+		*reason = KMLB_R_THROTTLED;
+		return 0;
+	}
+	if (!in->nr_fails && in->ineligible_on_dst) {
+		*reason = KMLB_R_INELIGIBLE;
+		return 0;
+	}
+	if (in->per_cpu_kthread) {
+		*reason = KMLB_R_PER_CPU_KTHREAD;
+		return 0;
+	}
+	if (in->blocked_on_mutex) {
+		*reason = KMLB_R_BLOCKED_ON_MUTEX;
+		return 0;
+	}
+	if (!in->dst_allowed) {
+		*reason = KMLB_R_AFFINITY;
+		return 0;
+	}
+	if (in->p_running || in->current_donor) {
+		*reason = KMLB_R_RUNNING;
+		return 0;
+	}
+	if (in->active_lb) {
+		*reason = KMLB_R_ACTIVE_BALANCE;
+		return 1;
+	}
+	degrades = kmlb_locality_score(in, reason);
+	if (!degrades)
+		hot = kmlb_task_hot(in, reason);	/* next buddy only */
+	else
+		hot = degrades > 0;
+	if (!hot)
+		return 1;
+	if (in->nr_fails > in->cache_nice_tries) {
+		*reason = KMLB_R_TOO_MANY_FAILURES;
+		return 1;
+	}
+	return 0;
+}
+
+/* The module's hard checks (every refusal before LBF_ACTIVE_LB), at entry. */
+static inline int kmlb_hard_refused(const struct kmlb_input *in)
+{
+	return (in->sched_delayed && in->migration_type != KMLB_MIGRATE_LOAD) ||
+	       in->throttled || (!in->nr_fails && in->ineligible_on_dst) ||
+	       in->per_cpu_kthread || in->blocked_on_mutex || !in->dst_allowed ||
+	       in->p_running || in->current_donor;
+}
+#else
 /*
  * can_migrate_task() of 6.1 and, with last_buddy 0, of 6.6-6.12
  * (kernel/sched/fair.c): 0 or 1, and why.
@@ -209,6 +354,13 @@ static inline int kmlb_decide(const struct kmlb_input *in, int *reason)
 	}
 	return 0;
 }
+
+/* The module's hard checks (every refusal before LBF_ACTIVE_LB), at entry. */
+static inline int kmlb_hard_refused(const struct kmlb_input *in)
+{
+	return in->throttled || in->per_cpu_kthread || !in->dst_allowed || in->p_running;
+}
+#endif /* KMLB_V7 */
 
 /* True for the reasons the model may never override. */
 static inline int kmlb_reason_is_hard(int reason)

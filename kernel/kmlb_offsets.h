@@ -57,11 +57,34 @@
  * the BTF agrees with the headers it was built against.
  */
 #define KMLB_OPTIONAL_FIELDS(X)                                 \
-	X(cfs_rq_last, "cfs_rq", "last", 8)
+	X(cfs_rq_last, "cfs_rq", "last", 8)                     \
+	X(lb_env_migration_type, "lb_env", "migration_type", 4) \
+	X(rq_donor, "rq", "donor", 8)                           \
+	X(cfs_rq_h_nr_queued, "cfs_rq", "h_nr_queued", 4)       \
+	X(cfs_rq_sum_w_vruntime, "cfs_rq", "sum_w_vruntime", 8) \
+	X(cfs_rq_sum_weight, "cfs_rq", "sum_weight", 8)         \
+	X(cfs_rq_sum_shift, "cfs_rq", "sum_shift", 4)           \
+	X(cfs_rq_zero_vruntime, "cfs_rq", "zero_vruntime", 8)   \
+	X(cfs_rq_curr, "cfs_rq", "curr", 8)
+
+/*
+ * The members above after cfs_rq.last are read on 7.x only (KMLB_V7,
+ * kmlb_version.h): env->migration_type, rq->donor (in a union with
+ * rq->curr without proxy execution: the helper looks into anonymous
+ * members), and the EEVDF state of task_is_ineligible_on_dst_cpu().
+ */
 
 /* X(param, struct): a private struct's size (the audit copies struct lb_env). */
 #define KMLB_PRIVATE_SIZES(X)                                   \
 	X(lb_env_size, "lb_env")
+
+/*
+ * X(param, struct, member): what a pointer member points to: 1 a struct, 0
+ * a pointer. 7.x made task_group.cfs_rq a per-CPU pointer (tg_cfs_rq() is
+ * per_cpu_ptr(tg->cfs_rq, cpu)) where 6.x has an array of pointers.
+ */
+#define KMLB_PRIVATE_KINDS(X)                                   \
+	X(task_group_cfs_rq_percpu, "task_group", "cfs_rq")
 
 /* X(param, struct, member): a header struct's member (cross-check). */
 #define KMLB_HEADER_FIELDS(X)                                   \
@@ -86,6 +109,11 @@
 	X(enum_cpu_not_idle, "CPU_NOT_IDLE __CPU_NOT_IDLE")     \
 	X(enum_cpu_newly_idle, "CPU_NEWLY_IDLE")
 
+/* X(param, enumerator): an enum value some kernels have; -1 when absent. */
+#define KMLB_OPTIONAL_ENUMS(X)                                  \
+	X(enum_migrate_load, "migrate_load")                    \
+	X(enum_sched_feat_place_lag, "__SCHED_FEAT_PLACE_LAG")
+
 /* X(param, symbol): a kernel symbol's address. */
 #define KMLB_SYMBOLS(X)                                         \
 	X(sym_sysctl_sched_migration_cost, "sysctl_sched_migration_cost") \
@@ -99,6 +127,7 @@
 
 /* X(param, symbol): a symbol only some configurations have; 0 when absent. */
 #define KMLB_OPTIONAL_SYMBOLS(X)                                \
-	X(sym_sched_core_enabled, "__sched_core_enabled")
+	X(sym_sched_core_enabled, "__sched_core_enabled")       \
+	X(sym_sched_feat_keys, "sched_feat_keys")
 
 #endif /* KMLB_OFFSETS_H */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kmlb_version.h - what differs, for the module, between the kernels it is
- * built for: Debian's 6.1 (bookworm) and 6.12 (bookworm-backports). The
+ * built for: Debian's 6.1 (bookworm), 6.12 (bookworm-backports) and 7.3
+ * (trixie-backports, built in a trixie root: vm/lib.sh trixie_root). The
  * module is always built against the headers of the kernel it runs on, so
  * each difference is decided at compile time.
  *
@@ -25,17 +26,50 @@
  *                     kernel when it is on (KMLB_HAS_SCHED_CORE). Debian's
  *                     6.1 and 6.12 configs leave it off
  *
- * From 6.14 can_migrate_task() changed (delayed dequeue, EEVDF eligibility,
- * blocked-on-mutex donors, a signed NUMA score): not modelled here, so
- * such kernels are refused at build time.
+ *   7.x (KMLB_V7)     6.18's can_migrate_task(), kept by 7.1 and 7.3
+ *                     (src/teacher_v6_18.cc, kmlb_input.h): delayed
+ *                     dequeue, the destination-only throttle test
+ *                     (lb_throttled_hierarchy), EEVDF eligibility on the
+ *                     destination, blocked on a mutex, the donor counted as
+ *                     running, a signed NUMA score. The eligibility test is
+ *                     read as 7.3's single EEVDF runqueue has it (the CPUs'
+ *                     root cfs_rq, se->h_load; Kbuild finds h_load in the
+ *                     headers: KMLB_HAS_SE_H_LOAD): kernels of 6.18 to 7.2,
+ *                     whose EEVDF state sits in the task groups' cfs_rqs,
+ *                     are refused. So is CONFIG_SCHED_PROXY_EXEC (Debian's
+ *                     7.3 has none: task_is_blocked() is false and the
+ *                     donor is rq->curr), which the module does not read.
+ *
+ * 6.13 to 6.17 (a decision between 6.12's and 6.18's) and 7.4 on are
+ * refused at build time.
  */
 #ifndef KMLB_VERSION_H
 #define KMLB_VERSION_H
 
 #include <linux/version.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#error "kmlb: can_migrate_task() of this kernel is not modelled (6.1 to 6.12 only)"
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || LINUX_VERSION_CODE >= KERNEL_VERSION(7, 4, 0) || \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0))
+#error "kmlb: can_migrate_task() of this kernel is not modelled (6.1 to 6.12, and 7.3)"
+#endif
+
+#ifndef KMLB_HAS_SE_H_LOAD
+#define KMLB_HAS_SE_H_LOAD 0
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#define KMLB_V7 1
+#if !KMLB_HAS_SE_H_LOAD
+#error "kmlb: 6.18 to 7.2 (EEVDF state in the task groups' cfs_rqs) are not modelled: 7.3's single runqueue only"
+#endif
+#ifdef CONFIG_SCHED_PROXY_EXEC
+#error "kmlb: proxy execution (task_is_blocked, a donor other than curr) is not modelled"
+#endif
+#ifndef CONFIG_JUMP_LABEL
+#error "kmlb: sched_feat(PLACE_LAG) is read from sched_feat_keys (CONFIG_JUMP_LABEL)"
+#endif
+#else
+#define KMLB_V7 0
 #endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)

@@ -7,7 +7,9 @@
 #   ${KMLB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kmlb}/
 #     apt/<suite>/                  private apt configuration of a kernel line
 #     kernel/<package>_<version>/   vmlinuz, modules/ (unpacked with dpkg -x)
-#     headers/<release>/            linux-headers, unpacked (fetch_headers)
+#     headers/<release>/            linux-headers, unpacked (fetch_headers; 6.1, 6.12)
+#     trixie-root/                  trixie build root for line 7 (trixie_root),
+#                                   with its linux-headers under usr/src/
 #     build/collector/kmlb_collect (+ vmlinux.h, skeleton), build/kmlb_work
 
 KMLB_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -267,23 +269,73 @@ fetch_kernel() {
 	KMLB_KERNEL_LINE=$line
 }
 
+# trixie_root: a Debian trixie build root for modules of kernel line 7, whose
+# linux-headers and linux-kbuild are built with trixie's gcc-14 and libc:
+# debootstrap --variant=minbase with what an out-of-tree module build needs,
+# from the archive of the machine's own apt sources (kmlb_archive_uri, as
+# kernel_apt; nothing else is downloaded, the machine's sources are not
+# changed), built in a temporary directory of the cache and moved to
+#   $KMLB_CACHE/trixie-root/   (marked ready: .kmlb-ready)
+# Needs root (debootstrap, chroot); debootstrap is installed from Debian's
+# registry when missing. A failed debootstrap leaves nothing in the cache.
+# Sets KMLB_TRIXIE_ROOT.
+KMLB_TRIXIE_PACKAGES="gcc-14,make,libc6-dev,libelf1t64,libssl3t64,zlib1g"
+trixie_root() {
+	local root=$KMLB_CACHE/trixie-root uri tmp
+	KMLB_TRIXIE_ROOT=$root
+	[ -f "$root/.kmlb-ready" ] && return 0
+	[ "$(id -u)" = 0 ] || die "a trixie build root needs root (debootstrap, chroot)"
+	if ! command -v debootstrap >/dev/null; then
+		log "installing debootstrap"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 ||
+			die "apt-get install debootstrap failed"
+	fi
+	uri=$(kmlb_archive_uri) || die "no Debian archive in the machine's apt sources (/etc/apt)"
+	mkdir -p "$KMLB_CACHE"
+	tmp=$(mktemp -d "$KMLB_CACHE/trixie-root.dl.XXXXXX")
+	chmod 755 "$tmp"
+	log "debootstrap trixie (minbase + $KMLB_TRIXIE_PACKAGES) into the cache (a few minutes)"
+	if ! debootstrap --variant=minbase --include="$KMLB_TRIXIE_PACKAGES" \
+		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+		trixie "$tmp/root" "$uri" >"$tmp/debootstrap.log" 2>&1; then
+		tail -n 5 "$tmp/debootstrap.log" >&2
+		rm -rf "$tmp"
+		die "debootstrap of the trixie build root failed"
+	fi
+	[ -x "$tmp/root/usr/bin/gcc-14" ] || { rm -rf "$tmp"; die "no gcc-14 in the trixie build root"; }
+	touch "$tmp/root/.kmlb-ready"
+	rm -rf "$root"
+	mv "$tmp/root" "$root"
+	rm -rf "$tmp"
+}
+
 # fetch_headers [LINE]: linux-headers of the kernel fetch_kernel resolves for
-# LINE, with their -common tree and linux-kbuild, unpacked (never installed)
-# into $KMLB_CACHE/headers/<release>/ and made usable from there (the
-# Makefile's absolute include of the -common tree is pointed at the unpacked
-# copy). Sets KMLB_HEADERS_DIR (the directory to build modules against) and
-# KMLB_HEADERS_MAKEFLAGS (for make: 6.12's kbuild would run pahole for module
-# BTF, which the machine need not have and the module does not need).
-# 6.1 and 6.12 headers are built with bookworm's gcc-12; 7.x headers need
-# trixie's gcc-14 and libc, which this machine does not have: refused.
+# LINE, with their -common tree and linux-kbuild, unpacked (never installed).
+# 6.1 and 6.12 (bookworm's gcc-12, the machine's own compiler): into
+# $KMLB_CACHE/headers/<release>/, made usable from there (the Makefile's
+# absolute include of the -common tree is pointed at the unpacked copy).
+# 7 (trixie's gcc-14 and libc): into the trixie build root (trixie_root) at
+# their own paths, /usr/src/linux-headers-<release>, for a build inside it
+# with chroot (module_make).
+# Sets KMLB_HEADERS_DIR (the directory to build modules against; for 7 a
+# path inside the root), KMLB_BUILD_ROOT (the root to chroot into; empty for
+# 6.1 and 6.12) and KMLB_HEADERS_MAKEFLAGS (for make: 6.12's and 7.x's
+# kbuild would run pahole for module BTF, which the module does not need).
 fetch_headers() {
 	local line=${1:-${KMLB_KERNEL_LINE:-6.1}}
-	[ "$line" != 7 ] || die "7.x headers need trixie's gcc-14: build modules for 7.x in a trixie root"
 	fetch_kernel "$line"
 	local rel=$KMLB_KERNEL_RELEASE root=$KMLB_CACHE/headers/$KMLB_KERNEL_RELEASE
-	KMLB_HEADERS_DIR=$root/usr/src/linux-headers-$rel
 	KMLB_HEADERS_MAKEFLAGS="CONFIG_DEBUG_INFO_BTF_MODULES="
-	[ -f "$KMLB_HEADERS_DIR/.kmlb-ready" ] && return 0
+	KMLB_BUILD_ROOT=
+	if [ "$line" = 7 ]; then
+		trixie_root
+		KMLB_BUILD_ROOT=$KMLB_TRIXIE_ROOT
+		KMLB_HEADERS_DIR=/usr/src/linux-headers-$rel
+		[ -f "$KMLB_BUILD_ROOT$KMLB_HEADERS_DIR/.kmlb-ready" ] && return 0
+	else
+		KMLB_HEADERS_DIR=$root/usr/src/linux-headers-$rel
+		[ -f "$KMLB_HEADERS_DIR/.kmlb-ready" ] && return 0
+	fi
 	local tmp hp p
 	mkdir -p "$KMLB_CACHE/headers"
 	tmp=$(mktemp -d "$KMLB_CACHE/headers/dl.XXXXXX")
@@ -297,6 +349,14 @@ fetch_headers() {
 	[ ${#pkgs[@]} -ge 2 ] || { rm -rf "$tmp"; die "cannot resolve the dependencies of $hp"; }
 	download_unpack "$line" "$tmp" "$tmp/root" "${pkgs[@]}"
 	[ -f "$tmp/root/usr/src/$hp/Makefile" ] || { rm -rf "$tmp"; die "no Makefile in $hp"; }
+	if [ -n "$KMLB_BUILD_ROOT" ]; then
+		# the packages' own paths, inside the root (cp -a: their symlinks
+		# into /usr/lib/linux-kbuild-* resolve there)
+		cp -a "$tmp/root/." "$KMLB_BUILD_ROOT/" || { rm -rf "$tmp"; die "cannot unpack $hp into $KMLB_BUILD_ROOT"; }
+		rm -rf "$tmp"
+		touch "$KMLB_BUILD_ROOT$KMLB_HEADERS_DIR/.kmlb-ready"
+		return 0
+	fi
 	rm -rf "$root"
 	mkdir -p "$(dirname "$root")"
 	mv "$tmp/root" "$root"
@@ -304,6 +364,48 @@ fetch_headers() {
 	# include /usr/src/linux-headers-<x>-common/Makefile -> the unpacked tree
 	sed -i "s|/usr/src/|$root/usr/src/|g" "$KMLB_HEADERS_DIR/Makefile"
 	touch "$KMLB_HEADERS_DIR/.kmlb-ready"
+}
+
+# module_make SRC OUT MAKEARGS...: make -C SRC (an out-of-tree module's
+# directory with a Makefile that takes KDIR and BUILD) with BUILD=OUT and
+# KDIR=$KMLB_HEADERS_DIR, as fetch_headers set them up. With a build root
+# (KMLB_BUILD_ROOT, kernel line 7) SRC is copied into the root, make runs
+# there under chroot, and OUT receives the built tree (OUT/*.ko). The
+# root's copy is removed afterwards.
+module_make() {
+	local src=$1 out=$2
+	shift 2
+	if [ -z "${KMLB_BUILD_ROOT:-}" ]; then
+		make -s -C "$src" KDIR="$KMLB_HEADERS_DIR" $KMLB_HEADERS_MAKEFLAGS BUILD="$out" "$@"
+		return
+	fi
+	local w rc=0 a
+	local -a args=()
+	w=$(mktemp -d "$KMLB_BUILD_ROOT/tmp/kmlb-module.XXXXXX")
+	{ mkdir -p "$w/src" && cp -a "$src/." "$w/src/"; } || { rm -rf "$w"; return 1; }
+	# host paths given as NAME=PATH (a model header) are copied in too
+	for a in "$@"; do
+		case "$a" in
+		*=/*) if [ -f "${a#*=}" ]; then
+				cp "${a#*=}" "$w/$(basename "${a#*=}")"
+				a="${a%%=*}=/tmp/${w##*/}/$(basename "${a#*=}")"
+			fi ;;
+		esac
+		args+=("$a")
+	done
+	# objtool reads /proc (its stack limit): a private mount namespace gets
+	# its own /proc in the root, gone with the namespace (nothing to unmount)
+	unshare --mount --propagation private -- /bin/sh -c \
+		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$KMLB_BUILD_ROOT" \
+		/usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp LC_ALL=C \
+		make -s -C "/tmp/${w##*/}/src" KDIR="$KMLB_HEADERS_DIR" $KMLB_HEADERS_MAKEFLAGS \
+		BUILD="/tmp/${w##*/}/build" "${args[@]}" || rc=$?
+	if [ $rc = 0 ]; then
+		mkdir -p "$out"
+		cp -a "$w/build/." "$out/" || rc=1
+	fi
+	rm -rf "$w"
+	return $rc
 }
 
 # build_workload: the guest's one workload program, vm/kmlb_work.c (static,

@@ -280,6 +280,13 @@ if [ "$SAFETY" = 1 ]; then
 	# cfs_rq->last, 6.12 does not): the other kernel's answer is refused
 	if [ "$(offset_of cfs_rq_last)" -ge 0 ]; then other=-1; else other=64; fi
 	refuses refuses_other_kernels_btf "s/cfs_rq_last=-\{0,1\}[0-9]*/cfs_rq_last=$other/"
+	# 7.x (the BTF has the EEVDF sums): rq->donor and rq->cfs.curr are
+	# checked against the task running insmod
+	if [ "$(offset_of cfs_rq_sum_w_vruntime)" -ge 0 ]; then
+		refuses refuses_wrong_rq_donor "s/rq_donor=[0-9]*/rq_donor=$(( $(offset_of rq_donor) + 8 ))/"
+		refuses refuses_wrong_cfs_rq_curr "s/cfs_rq_curr=[0-9]*/cfs_rq_curr=$(( $(offset_of cfs_rq_curr) + 8 ))/"
+		refuses refuses_missing_7x_input 's/cfs_rq_zero_vruntime=[0-9]* //'
+	fi
 	# a wrong lb_env offset loads, but every call it touches is left to the kernel
 	bad=$(echo "$ARGS" | sed "s/lb_env_dst_cpu=[0-9]*/lb_env_dst_cpu=$(offset_of lb_env_src_cpu)/")
 	insmod /kmlb.ko $bad mode=substitute

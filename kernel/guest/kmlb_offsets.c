@@ -24,13 +24,62 @@
 
 static int failures;
 
+/*
+ * The byte offset of member mname in the struct or union type id, searched
+ * in anonymous struct and union members too (struct rq's donor shares an
+ * anonymous union with curr without proxy execution); -1 when absent, -2
+ * (a failure, reported) when it is a bit field or of another size.
+ */
+static long find_member(const struct btf *btf, int id, const char *sname,
+			const char *mname, long want_bytes, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m = btf_members(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		long bits = btf_member_bit_offset(t, i);
+		const char *name = btf__name_by_offset(btf, m->name_off);
+		long size, inner;
+
+		if (!name[0] && depth < 4) {
+			int mid = btf__resolve_type(btf, m->type);
+			const struct btf_type *mt = mid > 0 ? btf__type_by_id(btf, mid) : NULL;
+
+			if (!mt || !(btf_is_struct(mt) || btf_is_union(mt)))
+				continue;
+			inner = find_member(btf, mid, sname, mname, want_bytes, depth + 1);
+			if (inner == -2)
+				return -2;
+			if (inner >= 0)
+				return bits / 8 + inner;
+			continue;
+		}
+		if (strcmp(name, mname))
+			continue;
+		if (bits % 8 || btf_member_bitfield_size(t, i)) {
+			fprintf(stderr, "kmlb_offsets: %s.%s is a bit field\n",
+				sname, mname);
+			return -2;
+		}
+		size = btf__resolve_size(btf, m->type);
+		if (want_bytes > 0 && size != want_bytes) {
+			fprintf(stderr,
+				"kmlb_offsets: %s.%s has %ld bytes, the module reads %ld\n",
+				sname, mname, size, want_bytes);
+			return -2;
+		}
+		return bits / 8;
+	}
+	return -1;
+}
+
 /* The member's byte offset; -1 (a failure unless optional) when absent. */
 static long member_offset(const struct btf *btf, const char *sname,
 			  const char *mname, long want_bytes, int optional)
 {
-	const struct btf_type *t;
-	const struct btf_member *m;
-	int id, i;
+	long off;
+	int id;
 
 	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
 	if (id < 0) {
@@ -38,33 +87,54 @@ static long member_offset(const struct btf *btf, const char *sname,
 		failures++;
 		return -1;
 	}
+	off = find_member(btf, id, sname, mname, want_bytes, 0);
+	if (off == -2) {
+		failures++;
+		return -1;
+	}
+	if (off >= 0 || optional)
+		return off;
+	fprintf(stderr, "kmlb_offsets: %s has no member %s\n", sname, mname);
+	failures++;
+	return -1;
+}
+
+/* 1 if the pointer member points to a struct or union, 0 to a pointer, -1 otherwise. */
+static long member_points_to_struct(const struct btf *btf, const char *sname, const char *mname)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT), i;
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id < 0)
+		goto bad;
 	t = btf__type_by_id(btf, id);
 	m = btf_members(t);
 	for (i = 0; i < btf_vlen(t); i++, m++) {
-		long bits = btf_member_bit_offset(t, i);
-		long size;
+		const struct btf_type *mt;
+		int tid;
 
 		if (strcmp(btf__name_by_offset(btf, m->name_off), mname))
 			continue;
-		if (bits % 8 || btf_member_bitfield_size(t, i)) {
-			fprintf(stderr, "kmlb_offsets: %s.%s is a bit field\n",
-				sname, mname);
-			failures++;
-			return -1;
+		tid = btf__resolve_type(btf, m->type);
+		mt = tid > 0 ? btf__type_by_id(btf, tid) : NULL;
+		if (!mt || !btf_is_ptr(mt))
+			goto bad;
+		/* skip modifiers and type tags (__percpu) down to the pointee */
+		tid = mt->type;
+		mt = btf__type_by_id(btf, tid);
+		while (mt && (btf_is_mod(mt) || btf_is_typedef(mt) || btf_is_type_tag(mt))) {
+			tid = mt->type;
+			mt = btf__type_by_id(btf, tid);
 		}
-		size = btf__resolve_size(btf, m->type);
-		if (want_bytes > 0 && size != want_bytes) {
-			fprintf(stderr,
-				"kmlb_offsets: %s.%s has %ld bytes, the module reads %ld\n",
-				sname, mname, size, want_bytes);
-			failures++;
-			return -1;
-		}
-		return bits / 8;
+		if (mt && (btf_is_struct(mt) || btf_is_union(mt)))
+			return 1;
+		if (mt && btf_is_ptr(mt))
+			return 0;
+		goto bad;
 	}
-	if (optional)
-		return -1;
-	fprintf(stderr, "kmlb_offsets: %s has no member %s\n", sname, mname);
+bad:
+	fprintf(stderr, "kmlb_offsets: %s.%s is not a pointer to a struct or a pointer\n", sname, mname);
 	failures++;
 	return -1;
 }
@@ -181,10 +251,18 @@ int main(void)
 	KMLB_OPTIONAL_FIELDS(OPTIONAL)
 #define SIZE(param, s) printf("%s=%ld ", #param, struct_size(btf, s));
 	KMLB_PRIVATE_SIZES(SIZE)
+#define KIND(param, s, m) printf("%s=%ld ", #param, member_points_to_struct(btf, s, m));
+	KMLB_PRIVATE_KINDS(KIND)
 #define HEADER(param, s, m) printf("%s=%ld ", #param, member_offset(btf, s, m, 0, 0));
 	KMLB_HEADER_FIELDS(HEADER)
 #define ENUMV(param, name) printf("%s=%lld ", #param, enum_value(btf, name));
 	KMLB_ENUMS(ENUMV)
+#define OPT_ENUMV(param, name) do {					\
+		int found;						\
+		long long v = enumerator(btf, name, &found);		\
+		printf("%s=%lld ", #param, found ? v : -1LL);		\
+	} while (0);
+	KMLB_OPTIONAL_ENUMS(OPT_ENUMV)
 #define SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name, 0));
 	KMLB_SYMBOLS(SYMBOL)
 #define OPT_SYMBOL(param, name) printf("%s=0x%lx ", #param, symbol_address(name, 1));

@@ -13,7 +13,11 @@
  *      on the rows the model sees (p_running == 0, test_aggressive == 1),
  *      counted by the kernel's reason: the fixed-point model as it runs in
  *      the kernel.
- * Exit 1 if (1) fails anywhere. Prints "rows N teacher_exact N model_rows N
+ * Built with -DKMLB_V7=1 it checks 6.18's decision, the module's on 7.x
+ * (rows of `kmlb generate --kernel 7.3` or tests/data/real_7.3.4.csv): the
+ * 7.x inputs (sched_delayed, migration_type, ineligible_on_dst,
+ * blocked_on_mutex, current_donor) must then be columns of the trace.
+ * Exit 1 if (1) fails anywhere, 65 if a 7.x column is missing. Prints "rows N teacher_exact N model_rows N
  * model_agree N".
  */
 #include <stdint.h>
@@ -57,6 +61,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: no can_migrate column\n", argv[1]);
 		return 65;
 	}
+#if KMLB_V7
+	{
+		static const char *const v7[] = { "sched_delayed", "migration_type",
+			"ineligible_on_dst", "blocked_on_mutex", "current_donor", "throttled" };
+		unsigned int k;
+
+		for (k = 0; k < sizeof(v7) / sizeof(v7[0]); k++) {
+			for (i = 0; i < ncol; i++)
+				if (!strcmp(names[i], v7[k]))
+					break;
+			if (i == ncol) {
+				fprintf(stderr, "%s: no %s column (a 7.x trace has it)\n", argv[1], v7[k]);
+				return 65;
+			}
+		}
+	}
+#endif
 	while (fgets(line, sizeof(line), f)) {
 		long long v[MAXCOL] = { 0 };
 		struct kmlb_input in;
@@ -88,6 +109,10 @@ int main(int argc, char **argv)
 		COL(has_numa_faults); COL(src_faults); COL(dst_faults); COL(numa_group);
 		COL(group_src_faults); COL(group_dst_faults); COL(group_total_faults);
 		COL(migration_cost_ns); COL(fair_class); COL(idle_policy); COL(cookie_match);
+#if KMLB_V7
+		COL(sched_delayed); COL(migration_type); COL(ineligible_on_dst);
+		COL(blocked_on_mutex); COL(current_donor);
+#endif
 		rows++;
 		teacher = kmlb_decide(&in, &reason);
 		if (teacher == v[col_label])
@@ -95,6 +120,11 @@ int main(int argc, char **argv)
 		else if (rows - exact <= 5)
 			fprintf(stderr, "row %ld: teacher %d (%s), recorded %lld\n", rows,
 				teacher, reason_names[reason], v[col_label]);
+		if (kmlb_hard_refused(&in) != kmlb_reason_is_hard(reason)) {
+			fprintf(stderr, "row %ld: hard checks %d, reason %s\n", rows,
+				kmlb_hard_refused(&in), reason_names[reason]);
+			return 1;
+		}
 		if (in.p_running || kmlb_reason_is_hard(reason))
 			continue;
 		memset(&st, 0, sizeof(st));

@@ -10,7 +10,7 @@ bench-<bench>-<mode>-<rep>-stats/rq/schedstat-0/schedstat-1.txt per run
 (older runs: one stats-bench.txt), stats-switch.txt, stats-final.txt,
 checks.txt, guest.env.
 
-Migrations are the load balancer's, from /proc/schedstat (versions 15, 16,
+Migrations are the load balancer's, from /proc/schedstat (versions 15, 16, 17,
 kernel.sched_schedstats=1, `deploy.sh --schedstats`): tasks pulled by
 load_balance() (lb_gained, every domain and idle type) plus tasks pushed by
 active balancing (alb_pushed). Bad input exits 65 naming file and line.
@@ -128,11 +128,23 @@ class BadInput(Exception):
 # enum order (15: CPU_IDLE, CPU_NOT_IDLE, CPU_NEWLY_IDLE; 16, the enum
 # renumbered: not idle, CPU_IDLE, CPU_NEWLY_IDLE: newly idle stays third),
 # then alb_count alb_failed alb_pushed, 3 sbe, 3 sbf, ttwu_wake_remote
-# ttwu_move_affine ttwu_move_balance. Version 17 split lb_imbalance: refused.
-SCHEDSTAT_VERSIONS = ("15", "16")
-SCHEDSTAT_DOMAIN_FIELDS = 36
-LB_FIELDS = ("lb_count", "lb_balanced", "lb_failed", "lb_imbalance", "lb_gained",
-             "lb_hot_gained", "lb_nobusyq", "lb_nobusyg")
+# ttwu_move_affine ttwu_move_balance. Version 17 (6.15+, Debian's 7.3)
+# split lb_imbalance into lb_imbalance_load/_util/_task/_misfit (11
+# counters per idle type, in 16's order) and names the domain after
+# "domainN", before the CPU mask (Documentation/scheduler/sched-stats.rst).
+SCHEDSTAT_VERSIONS = ("15", "16", "17")
+LB_FIELDS_BY_VERSION = {
+    15: ("lb_count", "lb_balanced", "lb_failed", "lb_imbalance", "lb_gained",
+         "lb_hot_gained", "lb_nobusyq", "lb_nobusyg"),
+    17: ("lb_count", "lb_balanced", "lb_failed", "lb_imbalance_load", "lb_imbalance_util",
+         "lb_imbalance_task", "lb_imbalance_misfit", "lb_gained", "lb_hot_gained",
+         "lb_nobusyq", "lb_nobusyg"),
+}
+LB_FIELDS_BY_VERSION[16] = LB_FIELDS_BY_VERSION[15]
+LB_FIELDS = LB_FIELDS_BY_VERSION[15]
+# after the 3 idle types: alb_count alb_failed alb_pushed, 3 sbe, 3 sbf, 3 ttwu
+ALB_PUSHED_AFTER_LB, TTWU_MOVE_AFFINE_AFTER_LB, TAIL_FIELDS = 2, 10, 12
+SCHEDSTAT_DOMAIN_FIELDS = 3 * len(LB_FIELDS) + TAIL_FIELDS  # 36 (15, 16)
 SCHEDSTAT_SUMS = ("lb_count", "lb_failed", "lb_gained", "lb_hot_gained", "alb_pushed",
                   "ttwu_move_affine", "lb_count_newly_idle", "lb_gained_newly_idle")
 
@@ -149,28 +161,31 @@ def read_schedstat(path):
             continue
         if p[0] == "version":
             if len(p) != 2 or p[1] not in SCHEDSTAT_VERSIONS:
-                raise BadInput(path, n, "schedstat version %r, this reads versions 15 and 16"
+                raise BadInput(path, n, "schedstat version %r, this reads versions 15 to 17"
                                % (p[1] if len(p) > 1 else ""))
             version = int(p[1])
         elif p[0].startswith("domain"):
             if version is None:
                 raise BadInput(path, n, "domain line before the version line")
-            if len(p) != 2 + SCHEDSTAT_DOMAIN_FIELDS:
+            lb = LB_FIELDS_BY_VERSION[version]
+            want = 3 * len(lb) + TAIL_FIELDS
+            first = 3 if version >= 17 else 2  # domainN [name] mask counters...
+            if len(p) != first + want:
                 raise BadInput(path, n, "domain line with %d counters, want %d"
-                               % (len(p) - 2, SCHEDSTAT_DOMAIN_FIELDS))
+                               % (len(p) - first, want))
             try:
-                v = [int(x) for x in p[2:]]
+                v = [int(x) for x in p[first:]]
             except ValueError:
                 raise BadInput(path, n, "domain counter is not an integer")
             for idle in range(3):
-                base = idle * len(LB_FIELDS)
+                base = idle * len(lb)
                 for name in ("lb_count", "lb_failed", "lb_gained", "lb_hot_gained"):
-                    sums[name] += v[base + LB_FIELDS.index(name)]
-            newly = 2 * len(LB_FIELDS)
-            sums["lb_count_newly_idle"] += v[newly + LB_FIELDS.index("lb_count")]
-            sums["lb_gained_newly_idle"] += v[newly + LB_FIELDS.index("lb_gained")]
-            sums["alb_pushed"] += v[26]
-            sums["ttwu_move_affine"] += v[34]
+                    sums[name] += v[base + lb.index(name)]
+            newly = 2 * len(lb)
+            sums["lb_count_newly_idle"] += v[newly + lb.index("lb_count")]
+            sums["lb_gained_newly_idle"] += v[newly + lb.index("lb_gained")]
+            sums["alb_pushed"] += v[3 * len(lb) + ALB_PUSHED_AFTER_LB]
+            sums["ttwu_move_affine"] += v[3 * len(lb) + TTWU_MOVE_AFFINE_AFTER_LB]
     if version is None:
         raise BadInput(path, 1, "no 'version' line: not /proc/schedstat")
     return sums

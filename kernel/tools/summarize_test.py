@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Tests of kernel/tools/summarize.py on hand-made guest files: the
-/proc/schedstat reading (field positions of versions 15 and 16), the run-queue
+/proc/schedstat reading (field positions of versions 15, 16 and 17), the run-queue
 histograms, the per-run benchmark files, and bad input (exit 65 with file
 and line). Run: python3 kernel/tools/summarize_test.py"""
 import json
@@ -16,8 +16,9 @@ sys.path.insert(0, HERE)
 import summarize  # noqa: E402
 
 
-def domain_line(n, fields):
-    return "domain%d 0f %s\n" % (n, " ".join(str(x) for x in fields))
+def domain_line(n, fields, version=15):
+    name = " MC" if version >= 17 else ""  # 17 names the domain
+    return "domain%d%s 0f %s\n" % (n, name, " ".join(str(x) for x in fields))
 
 
 def schedstat(domains, version=15):
@@ -25,13 +26,13 @@ def schedstat(domains, version=15):
     s = "version %d\ntimestamp 4294892296\n" % version
     s += "cpu0 0 0 100 40 90 30 123456 7890 60\n"
     for i, d in enumerate(domains):
-        s += domain_line(i, d)
+        s += domain_line(i, d, version)
     return s
 
 
-def numbered(base):
-    """36 counters, each distinct: a wrong field position changes a sum."""
-    return [base + 1000 * (i + 1) for i in range(36)]
+def numbered(base, n=36):
+    """n counters (36; 45 in version 17), each distinct: a wrong field position changes a sum."""
+    return [base + 1000 * (i + 1) for i in range(n)]
 
 
 def write(d, name, text):
@@ -63,6 +64,30 @@ class SchedstatTest(unittest.TestCase):
         self.assertEqual(s["lb_count_newly_idle"], f(17))
         self.assertEqual(s["lb_gained_newly_idle"], f(21))
 
+    def test_field_positions_17(self):
+        # 17: lb_imbalance split in four (11 per idle type), the domain named
+        with tempfile.TemporaryDirectory() as d:
+            p = write(d, "s.txt", schedstat([numbered(0, 45), numbered(7, 45)], version=17))
+            s = summarize.read_schedstat(p)
+
+        def f(*fields):
+            return sum(2 * 1000 * k + 7 for k in fields)
+        # 1-based: lb_count 1, 12, 23; lb_failed 3, 14, 25; lb_gained 8, 19,
+        # 30; lb_hot_gained 9, 20, 31; alb_pushed 36; ttwu_move_affine 44
+        self.assertEqual(s["lb_count"], f(1, 12, 23))
+        self.assertEqual(s["lb_failed"], f(3, 14, 25))
+        self.assertEqual(s["lb_gained"], f(8, 19, 30))
+        self.assertEqual(s["lb_hot_gained"], f(9, 20, 31))
+        self.assertEqual(s["alb_pushed"], f(36))
+        self.assertEqual(s["ttwu_move_affine"], f(44))
+        self.assertEqual(s["lb_count_newly_idle"], f(23))
+        self.assertEqual(s["lb_gained_newly_idle"], f(30))
+        # a version 16 line (no name, 36 counters) under version 17 is refused
+        with tempfile.TemporaryDirectory() as d:
+            text = schedstat([numbered(0, 45)], version=17).replace(" MC ", " ")
+            with self.assertRaises(summarize.BadInput):
+                summarize.read_schedstat(write(d, "bad.txt", text))
+
     def test_delta_and_migrations(self):
         zero = [0] * 36
         moved = list(zero)
@@ -81,7 +106,7 @@ class SchedstatTest(unittest.TestCase):
 
     def test_bad_schedstat(self):
         with tempfile.TemporaryDirectory() as d:
-            for text, what in ((schedstat([numbered(0)], version=17), "version"),
+            for text, what in ((schedstat([numbered(0)], version=18), "version"),
                                (schedstat([numbered(0)[:35]]), "35 counters"),
                                ("cpu0 1 2 3\n", "no 'version'"),
                                (schedstat([numbered(0)[:35] + ["x"]]), "integer")):

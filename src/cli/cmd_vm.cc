@@ -68,8 +68,8 @@ void add_vm(CLI::App &app, Job &job)
 		->check(CLI::IsMember({"tcg", "icount"}))
 		->capture_default_str();
 	deploy->add_option("--kernel", o->kernel,
-			   "kernel line: 6.1 (bookworm) or 6.12 (bookworm-backports); 7.x modules need a trixie "
-			   "build root (not yet)")
+			   "kernel line: 6.1 (bookworm), 6.12 (bookworm-backports) or 7 (trixie-backports, 7.3: "
+			   "the module is built in a debootstrap'ed trixie root in the cache)")
 		->capture_default_str();
 	deploy->add_option("--soak", o->soak, "also N insmod/rmmod cycles with mode switches under 200 % load")
 		->check(int_range(0, 100000))
@@ -87,16 +87,19 @@ void add_vm(CLI::App &app, Job &job)
 	deploy->footer("Examples:\n  kmlb vm deploy --mode shadow --seconds 30 --out runs/shadow\n"
 		       "  kmlb vm deploy --mode substitute --timing icount --seconds 10 --out runs/icount\n"
 		       "  kmlb vm deploy --kernel 6.12 --mode shadow --seconds 30 --out runs/shadow-6.12\n"
+		       "  kmlb vm deploy --kernel 7 --mode substitute --seconds 12 --out runs/sub-7\n"
 		       "  kmlb vm deploy --mode substitute --soak 300 --seconds 10 --out runs/soak\n"
 		       "  kmlb report --in runs/icount");
 	deploy->final_callback([o, &job] {
 		job = [o]() -> int {
-			if (o->kernel != "6.1" && o->kernel != "6.12")
+			std::string line = o->kernel;
+			if (line.starts_with("7."))
+				line = "7";
+			if (line != "6.1" && line != "6.12" && line != "7")
 				throw Error(ExitCode::kUsage,
-					    fmt::format("--kernel is 6.1 or 6.12 for the module, not '{}' (7.x headers "
-							"need trixie's gcc-14: no build root yet)",
+					    fmt::format("--kernel is 6.1, 6.12 or 7 (7.x) for the module, not '{}'",
 							o->kernel));
-			std::vector<std::string> args = {"--kernel", o->kernel, "--mode", o->mode,
+			std::vector<std::string> args = {"--kernel", line, "--mode", o->mode,
 							  "--seconds", std::to_string(o->seconds),
 							  "--out", o->out, "--loads", o->load, "--reps", std::to_string(o->reps),
 							  "--timing", o->timing, "--soak", std::to_string(o->soak)};
