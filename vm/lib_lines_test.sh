@@ -15,13 +15,8 @@ command -v dpkg-deb >/dev/null && command -v xz >/dev/null || { echo "vm/lib_lin
 
 rel=7.9.1+deb13-amd64
 ver=7.9.1-1~bpo13+1
-mkdeb() { # mkdeb NAME: build $tmp/NAME.deb from $tmp/root-NAME
-	local r=$tmp/root-$1
-	mkdir -p "$r/DEBIAN"
-	printf 'Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n' "$1" "$ver" \
-		>"$r/DEBIAN/control"
-	dpkg-deb -b "$r" "$tmp/$1.deb" >/dev/null
-}
+# shellcheck source=fake_deb.sh
+source "$here/fake_deb.sh"
 mkdir -p "$tmp/root-linux-image-$rel/usr/share/doc"                       # the stub
 mkdir -p "$tmp/root-linux-binary-$rel/usr/lib/modules/$rel"
 echo vmlinuz >"$tmp/root-linux-binary-$rel/usr/lib/modules/$rel/vmlinuz"
