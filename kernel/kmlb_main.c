@@ -324,12 +324,12 @@ static void *kmlb_cpu_rq(int cpu)
 	return per_cpu_ptr((char __percpu *)sym_runqueues, cpu);
 }
 
-#if KMLB_V7
 /*
- * tg->cfs_rq[cpu] of 6.x is tg_cfs_rq(tg, cpu) on 7.x, where the member is
- * a per-CPU pointer (struct cfs_rq __percpu *) when the BTF says so
- * (task_group_cfs_rq_percpu = 1, from kmlb_offsets) and still an array of
- * pointers otherwise. NULL when the group has none.
+ * A task group's cfs_rq on one CPU: tg->cfs_rq[cpu] on 6.x, tg_cfs_rq(tg,
+ * cpu) on 7.x, where the member is a per-CPU pointer (struct cfs_rq
+ * __percpu *) when the BTF says so (task_group_cfs_rq_percpu = 1, from
+ * kmlb_offsets) and still an array of pointers otherwise. NULL when the
+ * group has none.
  */
 static void *kmlb_tg_cfs_rq(void *tg, int cpu)
 {
@@ -337,11 +337,12 @@ static void *kmlb_tg_cfs_rq(void *tg, int cpu)
 
 	if (!base)
 		return NULL;
+#if KMLB_V7
 	if (task_group_cfs_rq_percpu)
 		return per_cpu_ptr((char __percpu *)(unsigned long)base, cpu);
+#endif
 	return ((void **)base)[cpu];
 }
-#endif
 
 static bool kmlb_schedstats(void)
 {
@@ -366,7 +367,6 @@ static s64 kmlb_task_faults(const struct task_struct *p, int nid)
 static int kmlb_throttled(struct task_struct *p, int src, int dst, void *src_cfs)
 {
 	void *tg = p->sched_task_group;
-	void **cfs;
 	void *a, *b;
 
 	if (!static_key_count(kmlb_key(sym_cfs_bandwidth_used)))
@@ -374,17 +374,9 @@ static int kmlb_throttled(struct task_struct *p, int src, int dst, void *src_cfs
 		return KMLB_AT(src_cfs, cfs_rq_throttle_count, int) ? -1 : 0;
 	if (!tg)
 		return 0;
-#if KMLB_V7
-	(void)cfs;
-	a = NULL;	/* lb_throttled_hierarchy(): the destination only */
+	/* 7.x's lb_throttled_hierarchy() tests the destination only */
+	a = KMLB_V7 ? NULL : kmlb_tg_cfs_rq(tg, src);
 	b = kmlb_tg_cfs_rq(tg, dst);
-#else
-	cfs = KMLB_AT(tg, task_group_cfs_rq, void **);
-	if (!cfs)
-		return 0;
-	a = cfs[src];
-	b = cfs[dst];
-#endif
 	return (a && KMLB_AT(a, cfs_rq_throttle_count, int)) ||
 	       (b && KMLB_AT(b, cfs_rq_throttle_count, int));
 }
@@ -525,14 +517,8 @@ static int kmlb_read_input(struct task_struct *p, void *env, struct kmlb_input *
 	if (!cfs || KMLB_AT(cfs, cfs_rq_rq, void *) != src_rq)
 		return KMLB_FB_CFS_RQ;
 	tg = p->sched_task_group;
-#if KMLB_V7
 	if (tg && KMLB_AT(tg, task_group_cfs_rq, void *) && kmlb_tg_cfs_rq(tg, src) != cfs)
 		return KMLB_FB_CFS_RQ;
-#else
-	if (tg && KMLB_AT(tg, task_group_cfs_rq, void **) &&
-	    KMLB_AT(tg, task_group_cfs_rq, void **)[src] != cfs)
-		return KMLB_FB_CFS_RQ;
-#endif
 
 	memset(in, 0, sizeof(*in));
 	in->src_cpu = src;
